@@ -1,0 +1,177 @@
+"""IAM policy documents as the rules see them: found where the SPEC says they live, parsed from a
+JSON string or an object, with single values widened to lists. Anything that is not a well-formed
+document raises `Malformed` naming the defect, so every rule fails closed on it."""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import re
+from importlib import resources as _resources
+from typing import Any, Iterator
+
+from .model import Resource
+from .values import Malformed, Unverifiable, as_list, contains_unknown, describe_unknown, is_unknown
+
+IDENTITY, RESOURCE_POLICY, KEY_POLICY = "identity", "resource", "key"
+_ROOT_PRINCIPAL = re.compile(r"^(arn:aws[a-z-]*:iam::(\d{12}):root|(\d{12}))$")
+
+
+@functools.lru_cache(maxsize=1)
+def locations() -> dict[str, list[dict[str, str]]]:
+    text = _resources.files(__package__).joinpath("data/document_locations.json").read_text()
+    return {k: v for k, v in json.loads(text).items() if not k.startswith("_")}
+
+
+def document_types() -> tuple[str, ...]:
+    return tuple(locations())
+
+
+@dataclasses.dataclass(frozen=True)
+class Statement:
+    index: int
+    sid: str | None
+    effect: str
+    actions: tuple[str, ...]
+    not_actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    not_resources: tuple[str, ...]
+    principal: Any
+    not_principal: Any
+    condition: dict
+    raw: dict
+
+    @property
+    def allows(self) -> bool:
+        return self.effect == "Allow"
+
+    @property
+    def label(self) -> str:
+        return f"statement {self.sid!r}" if self.sid else f"statement #{self.index + 1}"
+
+    def evidence(self) -> str:
+        return json.dumps(self.raw, sort_keys=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class Document:
+    path: str          # where it was found, e.g. "policyDocument" or "inlinePolicies[0].policy"
+    kind: str          # IDENTITY, RESOURCE_POLICY or KEY_POLICY
+    statements: tuple[Statement, ...]
+
+    def allow_statements(self, key_account: str | None = None) -> Iterator[Statement]:
+        """Allow statements the least-privilege rules judge: in a key policy, the default statement
+        delegating the key to its own account's root is not judged."""
+        for statement in self.statements:
+            if statement.allows and not (self.kind == KEY_POLICY and is_root_delegation(statement, key_account)):
+                yield statement
+
+    def effective_resources(self, statement: Statement, key_arn: str | None = None) -> tuple[str, ...]:
+        """In a key policy, `Resource: "*"` means the key itself."""
+        if self.kind == KEY_POLICY:
+            key = key_arn or "arn:aws:kms:*:*:key/*"
+            return tuple(key if r == "*" else r for r in statement.resources)
+        return statement.resources
+
+
+def is_root_delegation(statement: Statement, key_account: str | None) -> bool:
+    """`{"AWS": "arn:aws:iam::<account>:root"}` with `kms:*` on `*`: AWS's default key-policy statement.
+    When the key's account is known, only that account's root counts."""
+    principals = _aws_principals(statement.principal)
+    if len(principals) != 1 or statement.not_actions or statement.condition:
+        return False
+    match = _ROOT_PRINCIPAL.match(principals[0])
+    if not match:
+        return False
+    account = match.group(2) or match.group(3)
+    if key_account and account != key_account:
+        return False
+    return all(a.lower() == "kms:*" for a in statement.actions) and statement.resources == ("*",)
+
+
+def _aws_principals(principal: Any) -> list[str]:
+    if isinstance(principal, dict):
+        return [p for p in as_list(principal.get("AWS")) if isinstance(p, str)]
+    return [p for p in as_list(principal) if isinstance(p, str)]
+
+
+def documents_of(resource: Resource) -> Iterator[Document]:
+    """Every policy document the resource carries, parsed."""
+    for spec in locations().get(resource.type, ()):
+        prop = spec["property"]
+        if "[]." in prop:
+            list_name, field = prop.split("[].", 1)
+            items = resource.props.get(list_name)
+            if is_unknown(items):
+                raise Unverifiable(describe_unknown(items, list_name))
+            for i, item in enumerate(as_list(items)):
+                if not isinstance(item, dict):
+                    raise Malformed(f"{list_name}[{i}] is not an object")
+                if item.get(field) is not None:
+                    yield parse(item[field], f"{list_name}[{i}].{field}", spec["kind"])
+        elif resource.props.get(prop) is not None:
+            yield parse(resource.props[prop], prop, spec["kind"])
+
+
+def parse(raw: Any, path: str = "policy", kind: str = IDENTITY) -> Document:
+    if contains_unknown(raw):
+        raise Unverifiable(describe_unknown(raw if is_unknown(raw) else "", path))
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError as err:
+            raise Malformed(f"{path} is not valid JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
+    if not isinstance(raw, dict):
+        raise Malformed(f"{path} is a {_kind_name(raw)}, not a policy document object")
+    if "Statement" not in raw:
+        raise Malformed(f"{path} has no Statement")
+    raw_statements = raw["Statement"]
+    if isinstance(raw_statements, dict):
+        raw_statements = [raw_statements]
+    if not isinstance(raw_statements, list) or not raw_statements:
+        raise Malformed(f"{path}.Statement must be a statement object or a non-empty list of them")
+    return Document(path, kind, tuple(_statement(s, i, path, kind) for i, s in enumerate(raw_statements)))
+
+
+def _statement(raw: Any, index: int, path: str, kind: str) -> Statement:
+    where = f"{path}.Statement[{index}]"
+    if not isinstance(raw, dict):
+        raise Malformed(f"{where} is a {_kind_name(raw)}, not an object")
+    effect = raw.get("Effect")
+    if effect not in ("Allow", "Deny"):
+        raise Malformed(f"{where}.Effect is {effect!r}; it must be \"Allow\" or \"Deny\"")
+    if ("Action" in raw) == ("NotAction" in raw):
+        raise Malformed(f"{where} must have exactly one of Action and NotAction")
+    if kind == IDENTITY and ("Resource" in raw) == ("NotResource" in raw):
+        raise Malformed(f"{where} must have exactly one of Resource and NotResource")
+    if kind != IDENTITY and "Principal" not in raw and "NotPrincipal" not in raw:
+        raise Malformed(f"{where} of a {'key' if kind == KEY_POLICY else 'bucket'} policy has no Principal")
+    condition = raw.get("Condition") or {}
+    if not isinstance(condition, dict):
+        raise Malformed(f"{where}.Condition is not an object")
+    sid = raw.get("Sid")
+    if sid is not None and not isinstance(sid, str):
+        raise Malformed(f"{where}.Sid is not a string")
+    return Statement(
+        index=index, sid=sid, effect=effect,
+        actions=_strings(raw, "Action", where), not_actions=_strings(raw, "NotAction", where),
+        resources=_strings(raw, "Resource", where), not_resources=_strings(raw, "NotResource", where),
+        principal=raw.get("Principal"), not_principal=raw.get("NotPrincipal"),
+        condition=condition, raw=raw)
+
+
+def _strings(raw: dict, key: str, where: str) -> tuple[str, ...]:
+    if key not in raw:
+        return ()
+    values = as_list(raw[key])
+    if not values:
+        raise Malformed(f"{where}.{key} is empty")
+    for value in values:
+        if not isinstance(value, str) or not value:
+            raise Malformed(f"{where}.{key} contains {value!r}, not a non-empty string")
+    return tuple(values)
+
+
+def _kind_name(value: Any) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number")

@@ -1,0 +1,91 @@
+"""Runs the rules: one call per resource policy and resource, one per stack policy. Every
+exception a rule raises becomes a finding (unverifiable for an unknown value, a violation for
+anything else), so no rule can crash a run or let a resource pass by raising."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterable, Iterator, Mapping
+
+from . import catalog
+from .model import UNVERIFIABLE, VIOLATION, Finding, Resource, Stack
+from .policies import RULES, Rule, Violation
+from .values import Malformed, Unverifiable
+
+
+@dataclasses.dataclass
+class PolicyOutcome:
+    name: str
+    enforcement: str
+    subjects: list[str]            # URNs the policy judged (JUnit: one case per policy x resource)
+    findings: list[Finding]
+
+    @property
+    def status(self) -> str:
+        if any(f.kind == VIOLATION for f in self.findings):
+            return "fail"
+        if self.findings:
+            return "unverifiable"
+        return "pass" if self.subjects else "not-applicable"
+
+
+def _collect(rule: Rule, results: Iterable[Violation], subject: Resource | None, stack: Stack,
+             out: list[Finding]) -> None:
+    """Drain a rule's generator, turning what it raises into findings about `subject`."""
+    default = subject
+    try:
+        for v in results:
+            target = stack.by_urn.get(v.urn) if v.urn else default
+            out.append(Finding(rule.NAME, v.kind, target.urn if target else (v.urn or ""),
+                               target.type if target else "", v.message, v.evidence))
+    except Unverifiable as err:
+        out.append(Finding(rule.NAME, UNVERIFIABLE, default.urn if default else "",
+                           default.type if default else "", f"cannot be verified: {err.what}"))
+    except Malformed as err:
+        out.append(Finding(rule.NAME, VIOLATION, default.urn if default else "",
+                           default.type if default else "", f"malformed input: {err}"))
+    except Exception as err:  # fail closed: a rule that breaks never passes a resource
+        out.append(Finding(rule.NAME, VIOLATION, default.urn if default else "",
+                           default.type if default else "",
+                           f"could not be evaluated ({type(err).__name__}: {err}); failing closed"))
+
+
+def run_resource_rule(rule: Rule, resource: Resource, params: Mapping, stack: Stack | None = None) -> list[Finding]:
+    out: list[Finding] = []
+    _collect(rule, _lazy(rule.check, resource, params), resource, stack or Stack([resource]), out)
+    return out
+
+
+def run_stack_rule(rule: Rule, stack: Stack, params: Mapping) -> list[Finding]:
+    """Stack rules report per resource; one that raises is reported on its first subject."""
+    out: list[Finding] = []
+    subjects = list(rule.subjects(stack))
+    _collect(rule, _lazy(rule.check_stack, stack, params), subjects[0] if subjects else None, stack, out)
+    return out
+
+
+def _lazy(fn, *args) -> Iterator[Violation]:
+    """Call inside the generator so exceptions raised before the first yield are caught too."""
+    yield from fn(*args)
+
+
+def evaluate(stack: Stack, settings: Mapping[str, catalog.PolicySettings] | None = None,
+             progress=None) -> list[PolicyOutcome]:
+    """Every enabled policy over the stack, in catalog order."""
+    settings = settings or catalog.resolve(None)
+    outcomes = []
+    for name, rule in RULES.items():
+        setting = settings[name]
+        if setting.enforcement == "disabled":
+            continue
+        if rule.KIND == "stack":
+            subjects = [r.urn for r in rule.subjects(stack)]
+            findings = run_stack_rule(rule, stack, setting.params) if subjects else []
+        else:
+            subjects, findings = [], []
+            for resource in stack.of_type(*rule.SUPPORTED_RESOURCES):
+                subjects.append(resource.urn)
+                findings.extend(run_resource_rule(rule, resource, setting.params, stack))
+        outcomes.append(PolicyOutcome(name, setting.enforcement, subjects, findings))
+        if progress:
+            progress(name)
+    return outcomes

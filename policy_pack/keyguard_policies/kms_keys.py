@@ -1,0 +1,83 @@
+"""Which KMS key a value names, among the keys and aliases of the stack, and whether it is an
+AWS-managed key. A value computed from a stack key (a property dependency) names that key even
+while the value itself is unknown during preview."""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+from .model import Resource, Stack
+from .values import is_unknown
+
+KEY_TYPE = "aws:kms/key:Key"
+ALIAS_TYPE = "aws:kms/alias:Alias"
+_AWS_MANAGED = re.compile(r"^(arn:aws[a-z-]*:kms:[^:]*:[^:]*:)?alias/aws/", re.IGNORECASE)
+
+
+def is_aws_managed(value: str) -> bool:
+    """`alias/aws/s3` or its ARN: a key AWS manages, not the customer."""
+    return bool(_AWS_MANAGED.match(value))
+
+
+def _known_strings(values: Iterable[Any]) -> set[str]:
+    return {v for v in values if isinstance(v, str) and v and not is_unknown(v)}
+
+
+def key_identifiers(key: Resource) -> set[str]:
+    return _known_strings([key.outputs.get("id"), key.get("keyId"), key.get("arn")])
+
+
+def alias_target(stack: Stack, alias: Resource) -> Resource | None:
+    for urn in alias.depends_on("targetKeyId"):
+        if stack.by_urn.get(urn) and stack.by_urn[urn].type == KEY_TYPE:
+            return stack.by_urn[urn]
+    target = alias.get("targetKeyId")
+    for key in stack.of_type(KEY_TYPE):
+        if target in key_identifiers(key):
+            return key
+    return None
+
+
+class KeyLookup:
+    """Resolves key references against one stack."""
+
+    def __init__(self, stack: Stack):
+        self.stack = stack
+        self.by_identifier: dict[str, Resource] = {}
+        self.unknown_identity = False
+        for key in stack.of_type(KEY_TYPE):
+            ids = key_identifiers(key)
+            self.by_identifier.update({i: key for i in ids})
+            if not any(i.startswith("arn:") for i in ids):
+                self.unknown_identity = True
+        for alias in stack.of_type(ALIAS_TYPE):
+            target = alias_target(stack, alias)
+            if target is not None:
+                name = alias.get("name")
+                for ident in _known_strings([name, alias.get("arn")]):
+                    self.by_identifier[ident] = target
+
+    def from_dependencies(self, urns: Iterable[str]) -> Resource | None:
+        for urn in urns:
+            resource = self.stack.by_urn.get(urn)
+            if resource is None:
+                continue
+            if resource.type == KEY_TYPE:
+                return resource
+            if resource.type == ALIAS_TYPE:
+                return alias_target(self.stack, resource)
+        return None
+
+    def resolve(self, value: Any, dependencies: Iterable[str] = ()) -> Resource | None:
+        """The stack key `value` names, or None. Callers check `is_unknown(value)` first when
+        they need to tell "unknown" from "not ours"."""
+        key = self.from_dependencies(dependencies)
+        if key is not None:
+            return key
+        if isinstance(value, str):
+            if value in self.by_identifier:
+                return self.by_identifier[value]
+            # an alias ARN names the alias: arn:aws:kms:<region>:<account>:alias/<name>
+            if ":alias/" in value:
+                return self.by_identifier.get("alias/" + value.split(":alias/", 1)[1])
+        return None

@@ -1,0 +1,66 @@
+"""The small core every rule speaks: a resource as plain values, the stack it sits in, and the
+finding a rule returns. Nothing here imports Pulumi, so the pack, `keyguard audit` and the tests
+share it unchanged."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Iterable, Iterator, Mapping
+
+VIOLATION = "violation"
+UNVERIFIABLE = "unverifiable"
+
+
+@dataclasses.dataclass(frozen=True)
+class Resource:
+    """One resource: `props` are the inputs the policies judge; `outputs` (when a source has them)
+    only help identify it (its ARN or id); dependencies are URNs."""
+    urn: str
+    type: str
+    props: Mapping[str, Any]
+    outputs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    dependencies: tuple[str, ...] = ()
+    property_dependencies: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.urn.rsplit("::", 1)[-1]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A property, falling back to the outputs (an id or ARN known only after create)."""
+        if key in self.props and self.props[key] is not None:
+            return self.props[key]
+        return self.outputs.get(key, default)
+
+    def depends_on(self, prop: str) -> tuple[str, ...]:
+        """URNs the given property was computed from."""
+        return tuple(self.property_dependencies.get(prop, ()))
+
+
+class Stack:
+    """The resources of one stack, indexed by URN and by type."""
+
+    def __init__(self, resources: Iterable[Resource]):
+        self.resources: list[Resource] = list(resources)
+        self.by_urn: dict[str, Resource] = {r.urn: r for r in self.resources}
+        self._by_type: dict[str, list[Resource]] = {}
+        for resource in self.resources:
+            self._by_type.setdefault(resource.type, []).append(resource)
+
+    def of_type(self, *types: str) -> Iterator[Resource]:
+        for type_ in types:
+            yield from self._by_type.get(type_, ())
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """What a rule reports: a violation, or a check that could not be made (unverifiable).
+    `evidence` is the offending value or statement, shown in reports."""
+    policy: str
+    kind: str
+    urn: str
+    resource_type: str
+    message: str
+    evidence: str = ""

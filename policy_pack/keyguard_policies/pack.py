@@ -1,0 +1,131 @@
+"""Builds pulumi-policy Policy objects from the catalog and the rule modules. This is the only
+module that imports pulumi_policy; the rules never see its proxies, only plain values."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from pulumi_policy import (EnforcementLevel, PolicyComplianceFramework, PolicyConfigSchema, ReportViolation,
+                           ResourceValidationArgs, ResourceValidationPolicy, Severity, StackValidationArgs,
+                           StackValidationPolicy)
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
+from . import catalog
+from .engine import run_resource_rule, run_stack_rule
+from .model import UNVERIFIABLE, Finding, Resource, Stack
+from .policies import RULES, Rule
+
+_LEVELS = {"advisory": EnforcementLevel.ADVISORY, "mandatory": EnforcementLevel.MANDATORY,
+           "remediate": EnforcementLevel.REMEDIATE, "disabled": EnforcementLevel.DISABLED}
+_SEVERITIES = {"low": Severity.LOW, "medium": Severity.MEDIUM, "high": Severity.HIGH, "critical": Severity.CRITICAL}
+
+
+def plain(value: Any) -> Any:
+    """Unwrap pulumi-policy's proxies (and Secret markers) into dicts, lists and scalars,
+    leaving unknown-value sentinels in place for the rules to recognise."""
+    target = getattr(value, "_DictProxy__target", None)
+    if target is None:
+        target = getattr(value, "_ListProxy__target", None)
+    if target is not None:
+        value = target
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if hasattr(value, "value") and type(value).__name__ == "Secret":
+        return plain(value.value)
+    return value
+
+
+def _params(rule: Rule, config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The CLI sends the config merged with the schema defaults; fill any gap from the catalog."""
+    params = rule.info.defaults()
+    for key, value in (config or {}).items():
+        if key in rule.info.config_schema:
+            params[key] = catalog._checked(value, rule.info.config_schema[key], f"{rule.NAME}.{key}")
+    return params
+
+
+def _report(findings: list[Finding], report_violation: ReportViolation, with_urn: bool) -> None:
+    """Violations go to the engine; unverifiable checks become pulumi-policy's own advisory
+    "can't be known during preview" note (the check runs again at update)."""
+    unknown = [f for f in findings if f.kind == UNVERIFIABLE]
+    for finding in findings:
+        if finding.kind != UNVERIFIABLE:
+            report_violation(finding.message, finding.urn if with_urn else None)
+    if unknown:
+        error = UnknownValueError(UNKNOWN_STRING_VALUE, [])
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        error.message = unknown[0].message.removeprefix("cannot be verified: ") + more
+        raise error
+
+
+def _config_error(rule: Rule, err: catalog.ConfigError, report_violation: ReportViolation) -> None:
+    report_violation(f"invalid policy configuration, failing closed: {err}", None)
+
+
+def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
+    supported = frozenset(rule.SUPPORTED_RESOURCES)
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type not in supported:
+            args.not_applicable(f"applies to {', '.join(sorted(supported))}")
+        try:
+            params = _params(rule, args.get_config())
+        except catalog.ConfigError as err:
+            return _config_error(rule, err, report_violation)
+        resource = Resource(args.urn, args.resource_type, plain(args.props))
+        _report(run_resource_rule(rule, resource, params), report_violation, with_urn=False)
+
+    remediate = None
+    if rule.remediate is not None:
+        def remediate(args: ResourceValidationArgs):
+            if args.resource_type not in supported:
+                return None
+            fixed = rule.remediate(plain(args.props), _params(rule, args.get_config()))
+            if fixed is None:
+                return None
+            raw = dict(args.props["__target"])  # keeps secrets and unknowns as the engine sent them
+            raw.update({k: v for k, v in fixed.items() if plain(raw.get(k)) != v})
+            return raw
+
+    return ResourceValidationPolicy(validate=validate, remediate=remediate, **_metadata(rule))
+
+
+def _stack_policy(rule: Rule) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        try:
+            params = _params(rule, args.get_config())
+        except catalog.ConfigError as err:
+            return _config_error(rule, err, report_violation)
+        stack = Stack(Resource(
+            urn=r.urn, type=r.resource_type, props=plain(r.props),
+            dependencies=tuple(d.urn for d in r.dependencies),
+            property_dependencies={k: tuple(d.urn for d in v) for k, v in r.property_dependencies.items()},
+        ) for r in args.resources)
+        if not any(True for _ in rule.subjects(stack)):
+            args.not_applicable(f"the stack has no {', '.join(rule.SUPPORTED_RESOURCES)} to judge")
+        _report(run_stack_rule(rule, stack, params), report_violation, with_urn=True)
+
+    return StackValidationPolicy(validate=validate, **_metadata(rule))
+
+
+def _metadata(rule: Rule) -> dict[str, Any]:
+    info = rule.info
+    frameworks = catalog.controls()["frameworks"]
+    first = info.controls[0].split(":", 1)[0] if info.controls else None
+    framework = None
+    if first:
+        ids = [c.split(":", 1)[1] for c in info.controls if c.startswith(first + ":")]
+        framework = PolicyComplianceFramework(name=frameworks[first]["name"], version=frameworks[first]["version"],
+                                              reference=", ".join(ids), specification=frameworks[first]["url"])
+    schema = None
+    if info.config_schema:
+        schema = PolicyConfigSchema(properties=dict(info.config_schema))
+    return dict(
+        name=info.name, description=info.description, enforcement_level=_LEVELS[info.enforcement],
+        config_schema=schema, severity=_SEVERITIES[info.severity], framework=framework,
+        tags=list(info.tags) + list(info.controls), remediation_steps=info.remediation, url=info.url)
+
+
+def build_policies() -> list:
+    return [(_stack_policy if rule.KIND == "stack" else _resource_policy)(rule) for rule in RULES.values()]

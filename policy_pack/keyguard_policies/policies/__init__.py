@@ -1,0 +1,71 @@
+"""One module per policy, named after it (`s3-bucket-sse-kms-cmk` -> `s3_bucket_sse_kms_cmk.py`).
+
+A resource rule defines `SUPPORTED_RESOURCES` and `check(resource, params)`; a stack rule defines
+`SUPPORTED_RESOURCES` (the resources it judges) and `check_stack(stack, params)`, and may define
+`subjects(stack)` when it judges fewer. Both yield `Violation`s; metadata lives in
+data/policies.json, declared once."""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from types import ModuleType
+from typing import Callable, Iterator
+
+from ..catalog import policies as _catalog
+from ..model import UNVERIFIABLE, VIOLATION, Resource, Stack
+from ..values import Malformed, Unverifiable
+
+
+@dataclasses.dataclass(frozen=True)
+class Violation:
+    message: str
+    evidence: str = ""
+    urn: str | None = None          # stack rules name the resource at fault
+    kind: str = VIOLATION
+
+
+def unverified(what: str, urn: str | None = None) -> Violation:
+    return Violation(f"cannot be verified: {what}", urn=urn, kind=UNVERIFIABLE)
+
+
+def per_subject(subject: Resource, judge: Callable[[], Iterator[Violation]]) -> Iterator[Violation]:
+    """Judge one resource of a stack rule, so an unknown or malformed value there does not stop
+    the rule from judging the others."""
+    try:
+        for v in judge():
+            yield v if v.urn else dataclasses.replace(v, urn=subject.urn)
+    except Unverifiable as err:
+        yield unverified(err.what, subject.urn)
+    except Malformed as err:
+        yield Violation(f"malformed input: {err}", urn=subject.urn)
+
+
+class Rule:
+    """A policy module with its catalog entry."""
+
+    def __init__(self, module: ModuleType):
+        self.module = module
+        self.NAME: str = module.NAME
+        self.info = _catalog()[self.NAME]
+        self.KIND = self.info.kind
+        self.SUPPORTED_RESOURCES: tuple[str, ...] = tuple(module.SUPPORTED_RESOURCES)
+        self.check = getattr(module, "check", None)
+        self.check_stack = getattr(module, "check_stack", None)
+        self.remediate = getattr(module, "remediate", None)
+        assert (self.check is not None) == (self.KIND == "resource"), self.NAME
+
+    def subjects(self, stack: Stack) -> Iterator[Resource]:
+        if hasattr(self.module, "subjects"):
+            return self.module.subjects(stack)
+        return stack.of_type(*self.SUPPORTED_RESOURCES)
+
+
+def _load() -> dict[str, Rule]:
+    rules = {}
+    for name in _catalog():
+        module = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
+        rules[name] = Rule(module)
+    return rules
+
+
+RULES: dict[str, Rule] = _load()

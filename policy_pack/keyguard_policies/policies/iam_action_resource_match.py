@@ -1,0 +1,40 @@
+"""An action granted on an ARN of the wrong type grants nothing: `s3:ListBucket` on objects, S3
+actions on a KMS key. The pair hides a missing permission (and, for SSE-KMS, failing reads and
+writes). Both directions are checked: each action needs a matching resource, and each resource
+should be usable by some action of its statement."""
+from .. import iam_catalog
+from ..least_privilege import SUPPORTED_RESOURCES, judged_statements, shorten
+from . import Violation
+
+NAME = "iam-action-resource-match"
+
+
+def _describe(action) -> str:
+    if not action.resource_types:
+        return "which supports only Resource \"*\""
+    formats = [iam_catalog._index().arn_formats.get(action.service.lower(), {}).get(t, t)
+               for t in action.resource_types]
+    return "which applies to " + " or ".join(formats)
+
+
+def check(resource, params):
+    for document, statement, resources in judged_statements(resource):
+        if not statement.actions or statement.not_resources:
+            continue
+        granted = []
+        for action in statement.actions:
+            expanded = iam_catalog.expand(action)
+            if not expanded:
+                continue  # unknown: iam-known-actions reports it
+            granted.extend(expanded)
+            if not any(iam_catalog.resource_matches(a, r) for a in expanded for r in resources):
+                shown = expanded[0] if len(expanded) == 1 else None
+                detail = _describe(shown) if shown else "none of whose actions apply to them"
+                yield Violation(f"{document.path} {statement.label} grants {action} on {shorten(resources)}, "
+                                f"{detail}", evidence=statement.evidence())
+        if not granted:
+            continue
+        for arn in resources:
+            if arn != "*" and not any(iam_catalog.resource_matches(a, arn) for a in granted):
+                yield Violation(f"{document.path} {statement.label} lists resource {arn}, which none of its "
+                                f"actions ({shorten(statement.actions)}) applies to", evidence=statement.evidence())

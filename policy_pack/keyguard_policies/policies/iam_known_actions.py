@@ -1,0 +1,37 @@
+"""IAM ignores actions it does not know: a typo in an Allow grants nothing, in a Deny denies
+nothing. Every statement is checked, Deny included."""
+import difflib
+
+from .. import iam_catalog
+from ..documents import documents_of
+from ..least_privilege import SUPPORTED_RESOURCES
+from . import Violation
+
+NAME = "iam-known-actions"
+
+
+def problem(action: str) -> str | None:
+    if action == "*":
+        return None
+    service, sep, name = action.partition(":")
+    if not sep or not service or not name:
+        return f"{action!r} is not of the form service:Action"
+    if iam_catalog.is_pattern(action):
+        return None if iam_catalog.expand(action) else f"{action!r} matches no known action"
+    if not iam_catalog.is_known_service(service) and "*" not in service:
+        return f"{action!r} has an unknown service prefix {service!r}"
+    if iam_catalog.lookup(action) is None:
+        candidates = [a.name.split(":", 1)[1] for a in iam_catalog.expand(f"{service}:*")]
+        close = difflib.get_close_matches(name, candidates, n=1)
+        hint = f" (did you mean {service}:{close[0]}?)" if close else ""
+        return f"{action!r} is not a known action{hint}"
+    return None
+
+
+def check(resource, params):
+    for document in documents_of(resource):
+        for statement in document.statements:
+            for action in statement.actions + statement.not_actions:
+                issue = problem(action)
+                if issue:
+                    yield Violation(f"{document.path} {statement.label}: {issue}", evidence=statement.evidence())

@@ -1,0 +1,35 @@
+"""Actions that let the holder grant itself more (data/privilege_escalation.json, with sources)
+are never granted to workload credentials, however their resource is scoped."""
+import functools
+import json
+from importlib import resources as _resources
+
+from .. import iam_catalog
+from ..least_privilege import SUPPORTED_RESOURCES, judged_statements, shorten
+from . import Violation
+
+NAME = "iam-no-privilege-escalation"
+
+
+@functools.lru_cache(maxsize=1)
+def escalation_actions() -> frozenset[str]:
+    data = json.loads(_resources.files("keyguard_policies").joinpath("data/privilege_escalation.json").read_text())
+    return frozenset(a.lower() for a in data["actions"])
+
+
+def _names(patterns) -> set[str]:
+    return {a.name.lower() for p in patterns for a in iam_catalog.expand(p)} | \
+           {p.lower() for p in patterns if not iam_catalog.is_pattern(p)}
+
+
+def check(resource, params):
+    risky = escalation_actions()
+    for document, statement, _ in judged_statements(resource):
+        if statement.not_actions:
+            found = risky - _names(statement.not_actions)
+        else:
+            found = risky & _names(statement.actions)
+        if found:
+            names = sorted(iam_catalog.lookup(a).name if iam_catalog.lookup(a) else a for a in found)
+            yield Violation(f"{document.path} {statement.label} grants privilege-escalation action(s) "
+                            f"{shorten(names)}", evidence=statement.evidence())

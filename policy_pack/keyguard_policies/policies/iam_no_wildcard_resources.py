@@ -1,0 +1,19 @@
+"""Actions that can be scoped to resources must be: `*` (or an ARN naming every resource of a
+type) grants them on everything in the account. Actions that only support `*` are exempt."""
+from .. import iam_catalog
+from ..least_privilege import SUPPORTED_RESOURCES, judged_statements, names_everything, shorten
+from . import Violation
+
+NAME = "iam-no-wildcard-resources"
+
+
+def check(resource, params):
+    for document, statement, resources in judged_statements(resource):
+        broad = [r for r in resources if names_everything(r)]
+        if not broad:
+            continue
+        scoped = sorted({a.name for action in statement.actions for a in iam_catalog.expand(action)
+                         if a.resource_level})
+        if scoped:
+            yield Violation(f"{document.path} {statement.label} grants {shorten(scoped)} on {', '.join(broad)}",
+                            evidence=statement.evidence())

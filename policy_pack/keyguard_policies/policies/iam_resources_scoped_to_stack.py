@@ -1,0 +1,74 @@
+"""Credentials this stack hands out (Vault role documents) and identity policies it defines reach
+only this stack's own bucket and key; anything else must be listed in allowedResourceArns."""
+import fnmatch
+
+from .. import iam_catalog
+from ..documents import IDENTITY, documents_of
+from ..kms_keys import ALIAS_TYPE, KEY_TYPE, key_identifiers
+from ..least_privilege import split_arn
+from ..s3_encryption import BUCKET_TYPES, bucket_names
+from . import Violation, per_subject, unverified
+
+NAME = "iam-resources-scoped-to-stack"
+SUPPORTED_RESOURCES = ("vault:aws/secretBackendRole:SecretBackendRole", "aws:iam/policy:Policy",
+                       "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy",
+                       "aws:iam/groupPolicy:GroupPolicy", "aws:iam/role:Role")
+SERVICES = ("s3", "kms")
+
+
+class _Owned:
+    """The stack's buckets and keys, and whether some of their names are not known yet."""
+
+    def __init__(self, stack):
+        self.buckets, self.keys, self.incomplete = set(), set(), False
+        for bucket in stack.of_type(*BUCKET_TYPES):
+            names = bucket_names(bucket)
+            self.buckets |= names
+            self.incomplete |= not names
+        for key in stack.of_type(KEY_TYPE, ALIAS_TYPE):
+            ids = {i for i in key_identifiers(key) if i.startswith("arn:")}
+            self.keys |= ids
+            self.incomplete |= not ids
+
+    def owns(self, arn: str) -> bool:
+        _, service, _, _, resource_part = split_arn(arn)
+        if service == "s3":
+            return resource_part.split("/", 1)[0] in self.buckets
+        return arn in self.keys
+
+
+def check_stack(stack, params):
+    owned = _Owned(stack)
+    allowed = params.get("allowedResourceArns") or []
+    for resource in stack.of_type(*SUPPORTED_RESOURCES):
+        yield from per_subject(resource, lambda resource=resource: _judge(resource, owned, allowed))
+
+
+def _judge(resource, owned, allowed):
+    for document in documents_of(resource):
+        if document.kind != IDENTITY:
+            continue
+        for statement in document.statements:
+            if not statement.allows:
+                continue
+            services = {a.service.lower() for p in statement.actions for a in iam_catalog.expand(p)}
+            for arn in statement.resources:
+                if any(fnmatch.fnmatchcase(arn, pattern) for pattern in allowed):
+                    continue
+                parts = split_arn(arn)
+                if arn == "*" or (parts and parts[1] == "*"):
+                    reached = sorted(services & set(SERVICES))
+                    if reached:
+                        yield Violation(f"{document.path} {statement.label} grants {'/'.join(reached)} actions on "
+                                        f"{arn}: every bucket or key, not this stack's", evidence=statement.evidence())
+                    continue
+                if parts is None or parts[1] not in SERVICES:
+                    continue
+                if owned.owns(arn):
+                    continue
+                if owned.incomplete:
+                    yield unverified(f"{document.path} {statement.label} names {arn}, and this stack's "
+                                     "bucket names or key ARNs are not known yet")
+                else:
+                    yield Violation(f"{document.path} {statement.label} grants {arn}, which is not this "
+                                    "stack's bucket, its objects or its key", evidence=statement.evidence())

@@ -1,0 +1,62 @@
+"""S3 SSE-KMS works only with symmetric encryption keys. Judges the stack's keys that S3
+encryption (bucket defaults, configuration resources, objects) refers to; a key outside the
+stack is not applicable."""
+from ..kms_keys import KEY_TYPE, KeyLookup
+from ..s3_encryption import BUCKET_TYPES, CONFIG_TYPES, OBJECT_TYPES, config_rules, inline_rules
+from ..values import Malformed, Unverifiable, as_str, describe_unknown, is_unknown
+from . import Violation, per_subject, unverified
+
+NAME = "kms-key-symmetric-for-sse"
+SUPPORTED_RESOURCES = (KEY_TYPE,)
+
+
+def _references(stack):
+    """(referring resource, key value, dependencies) for every S3 use of a KMS key."""
+    for resource in stack.of_type(*BUCKET_TYPES, *CONFIG_TYPES):
+        try:
+            rules = config_rules(resource) if resource.type in CONFIG_TYPES else inline_rules(resource)
+        except (Unverifiable, Malformed):
+            continue  # reported by s3-bucket-sse-kms-cmk
+        for rule in rules:
+            if rule.uses_kms or is_unknown(rule.algorithm):
+                yield resource, rule.key, rule.key_dependencies, rule.path
+    for obj in stack.of_type(*OBJECT_TYPES):
+        if obj.props.get("kmsKeyId") is not None:
+            yield obj, obj.props["kmsKeyId"], obj.depends_on("kmsKeyId"), "kmsKeyId"
+
+
+def _resolve(stack):
+    keys = KeyLookup(stack)
+    used, unknown = {}, []
+    for resource, value, deps, path in _references(stack):
+        key = keys.resolve(value, deps)
+        if key is not None:
+            used[key.urn] = key
+        elif is_unknown(value):
+            unknown.append((resource, value, path))
+    return used, unknown
+
+
+def subjects(stack):
+    used, unknown = _resolve(stack)
+    return list(used.values()) + [resource for resource, _, _ in unknown]
+
+
+def check_stack(stack, params):
+    used, unknown = _resolve(stack)
+    for key in used.values():
+        yield from per_subject(key, lambda key=key: _judge(key))
+    for resource, value, path in unknown:
+        yield unverified(describe_unknown(value, f"{resource.name}: {path}") +
+                         "; the key it names cannot be checked", resource.urn)
+
+
+def _judge(key):
+    spec = as_str(key.props.get("customerMasterKeySpec") or key.props.get("keySpec"), "customerMasterKeySpec")
+    usage = as_str(key.props.get("keyUsage"), "keyUsage")
+    if (spec or "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT":
+        yield Violation(f"key {key.name} encrypts S3 data but its spec is {spec}, not SYMMETRIC_DEFAULT",
+                        evidence=f"customerMasterKeySpec={spec!r}")
+    if (usage or "ENCRYPT_DECRYPT") != "ENCRYPT_DECRYPT":
+        yield Violation(f"key {key.name} encrypts S3 data but its usage is {usage}, not ENCRYPT_DECRYPT",
+                        evidence=f"keyUsage={usage!r}")
