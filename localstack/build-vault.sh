@@ -42,6 +42,11 @@ command -v go >/dev/null 2>&1 || die "go is not on PATH (Go 1.25 or newer is nee
 
 mkdir -p "$CACHE_DIR/vault"
 CURRENT_ENV="$CACHE_DIR/vault/current.env"
+# One build at a time (parallel test workers, two shells): the others wait, then reuse it.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$CACHE_DIR/vault/.build.lock"
+  flock 9
+fi
 
 write_env() { # flavor bin plugin_dir aws_plugin
   local tmp="$CURRENT_ENV.tmp.$$"

@@ -18,6 +18,13 @@ req_hash="$(sha256sum "$requirements" | cut -c1-12)"
 venv="$CACHE_DIR/localstack-venv-$req_hash"
 marker="$venv/.keyguard-complete"
 
+mkdir -p "$CACHE_DIR"
+# One setup at a time (parallel test workers): the others wait, then reuse it.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$CACHE_DIR/.localstack-venv.lock"
+  flock 9
+fi
+
 if [[ -f "$marker" && -x "$venv/bin/python" ]]; then
   log "reusing LocalStack venv at $venv"
   printf '%s\n' "$venv/bin/python"

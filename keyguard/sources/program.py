@@ -85,7 +85,7 @@ def _engine_urn(urn: str) -> str:
     return urn.replace("::pulumi:pulumi:Stack$", "::", 1)
 
 
-def run_program(stack_dir: Path, stack: str = "dev") -> list[Resource]:
+def run_program(stack_dir: Path, stack: str = "dev", outputs: dict | None = None) -> list[Resource]:
     """Execute `<stack_dir>/__main__.py` under mocks with the stack's config; return its resources."""
     import pulumi
     from pulumi.runtime import settings as runtime_settings
@@ -119,8 +119,13 @@ def run_program(stack_dir: Path, stack: str = "dev") -> list[Resource]:
     pulumi.runtime.set_mocks(DesignMocks(), project=project, stack=stack, preview=False, monitor=monitor,
                              logger=logging.getLogger("keyguard.program"))
 
+    exports: dict[str, Any] = {}
+
     def body():
         runpy.run_path(str(stack_dir / "__main__.py"), run_name="__main__")
+        root = runtime_settings.get_root_resource()
+        stack_exports = dict(getattr(root, "outputs", {}) or {})
+        return pulumi.Output.all(**stack_exports).apply(exports.update) if stack_exports else None
 
     added = str(stack_dir) not in sys.path
     if added:
@@ -132,6 +137,8 @@ def run_program(stack_dir: Path, stack: str = "dev") -> list[Resource]:
     finally:
         if added:
             sys.path.remove(str(stack_dir))
+    if outputs is not None:
+        outputs.update(exports)
     return list(monitor.captured)
 
 

@@ -43,8 +43,15 @@ class Stack:
         self.resources: list[Resource] = list(resources)
         self.by_urn: dict[str, Resource] = {r.urn: r for r in self.resources}
         self._by_type: dict[str, list[Resource]] = {}
+        self._memo: dict[str, Any] = {}
         for resource in self.resources:
             self._by_type.setdefault(resource.type, []).append(resource)
+
+    def memo(self, key: str, build):
+        """An index derived from the stack, built once (stack rules share them)."""
+        if key not in self._memo:
+            self._memo[key] = build(self)
+        return self._memo[key]
 
     def of_type(self, *types: str) -> Iterator[Resource]:
         for type_ in types:

@@ -88,19 +88,38 @@ def bucket_names(bucket: Resource) -> set[str]:
             if isinstance(v, str) and v and not is_unknown(v)}
 
 
+class _ConfigIndex:
+    """Encryption configurations by the bucket URN they depend on and by bucket name, built once
+    per stack so large stacks stay linear."""
+
+    def __init__(self, stack: Stack):
+        self.by_urn: dict[str, list[Resource]] = {}
+        self.by_name: dict[str, list[Resource]] = {}
+        self.unresolved: list[Resource] = []     # target not known and no dependency
+        self.named_only: list[Resource] = []     # a literal target and no dependency
+        for config in stack.of_type(*CONFIG_TYPES):
+            deps = config.depends_on("bucket")
+            target = config.props.get("bucket")
+            for urn in deps:
+                self.by_urn.setdefault(urn, []).append(config)
+            if isinstance(target, str) and not is_unknown(target):
+                self.by_name.setdefault(target, []).append(config)
+                if not deps:
+                    self.named_only.append(config)
+            elif not deps:
+                self.unresolved.append(config)
+
+
 def configs_for(stack: Stack, bucket: Resource) -> tuple[list[Resource], bool]:
     """The encryption-configuration resources that target `bucket`, and whether some other one
     targets a bucket that cannot be known yet (so it might be this one)."""
+    index: _ConfigIndex = stack.memo("s3-encryption-configs", _ConfigIndex)
     names = bucket_names(bucket)
-    matched, ambiguous = [], False
-    for config in stack.of_type(*CONFIG_TYPES):
-        deps = config.depends_on("bucket")
-        target = config.props.get("bucket")
-        if bucket.urn in deps or (isinstance(target, str) and target in names):
-            matched.append(config)
-        elif not deps and (is_unknown(target) or not names):
-            ambiguous = True
-    return matched, ambiguous
+    matched = {c.urn: c for c in index.by_urn.get(bucket.urn, ())}
+    for name in names:
+        matched.update((c.urn, c) for c in index.by_name.get(name, ()))
+    ambiguous = bool(index.unresolved) or (not names and bool(index.named_only))
+    return list(matched.values()), ambiguous
 
 
 def all_rules(stack: Stack, bucket: Resource) -> tuple[list[EncryptionRule], bool]:

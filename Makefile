@@ -1,0 +1,39 @@
+# keyguard: `make audit` runs the gate on the built-in stack; `make test` runs every suite.
+# Both create (or reuse) the environment at .venv from the pinned requirements.lock.
+PYTHON ?= python3.11
+VENV := .venv
+STAMP := $(VENV)/.keyguard-installed
+PY := $(VENV)/bin/python
+
+.PHONY: venv audit test test-unit test-integration bench vault clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (keyguard needs Python 3.11+)" >&2; exit 2; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check pip==25.3
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+audit: $(STAMP)
+	$(VENV)/bin/keyguard audit
+
+vault:
+	bash localstack/build-vault.sh
+
+test: $(STAMP) vault
+	$(PY) -m pytest tests integration_tests -q
+
+test-unit: $(STAMP)
+	$(PY) -m pytest tests -q
+
+test-integration: $(STAMP) vault
+	$(PY) -m pytest integration_tests -q
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,109 @@
+"""`--state` (a `pulumi stack export`, deployment version 3) and `--preview` (`pulumi preview
+--json`) as lists of resources. Anything else is a usage error naming what is wrong."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from keyguard_policies.model import Resource
+
+from ..errors import UsageError
+from .wire import plain, stack_of
+
+SKIPPED_TYPES = ("pulumi:pulumi:Stack",)
+DELETE_OPS = frozenset({"delete", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace"})
+
+
+def read_json(path: Path) -> Any:
+    try:
+        text = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, not a file") from None
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read ({err.strerror})") from None
+    try:
+        return json.loads(text)
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None
+    except ValueError as err:
+        raise UsageError(f"{path}: invalid JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
+
+
+def _audited(type_: str) -> bool:
+    return type_ not in SKIPPED_TYPES and not type_.startswith("pulumi:providers:")
+
+
+def _resource(entry: dict, props_key: str, secrets: set[str], where: str) -> Resource:
+    if not isinstance(entry.get("urn"), str) or not isinstance(entry.get("type"), str):
+        raise UsageError(f"{where} has no urn or type")
+    props = entry.get(props_key) or {}
+    outputs = entry.get("outputs") or {}
+    if not isinstance(props, dict) or not isinstance(outputs, dict):
+        raise UsageError(f"{where}: {props_key} and outputs must be objects")
+    deps = entry.get("dependencies") or []
+    prop_deps = entry.get("propertyDependencies") or {}
+    if not isinstance(deps, list) or not isinstance(prop_deps, dict):
+        raise UsageError(f"{where}: dependencies must be a list and propertyDependencies an object")
+    outputs = plain(outputs, secrets)
+    if entry.get("id") and "id" not in outputs:
+        outputs["id"] = entry["id"]
+    return Resource(urn=entry["urn"], type=entry["type"], props=plain(props, secrets), outputs=outputs,
+                    dependencies=tuple(deps),
+                    property_dependencies={k: tuple(v or ()) for k, v in prop_deps.items()})
+
+
+def load_state(path: Path, secrets: set[str], tick: Callable[[int], None] | None = None) -> tuple[list[Resource], str]:
+    data = read_json(path)
+    deployment = data.get("deployment") if isinstance(data, dict) else None
+    if not isinstance(deployment, dict) or "version" not in data:
+        raise UsageError(f"{path}: not a Pulumi state export (expected `pulumi stack export` output with "
+                         "\"version\" and \"deployment\")")
+    if data["version"] != 3:
+        raise UsageError(f"{path}: state export deployment version {data['version']!r} is not supported (need 3)")
+    entries = deployment.get("resources") or []
+    if not isinstance(entries, list):
+        raise UsageError(f"{path}: deployment.resources is not a list")
+    resources, stack = [], ""
+    for i, entry in enumerate(_ticking(entries, tick)):
+        if not isinstance(entry, dict):
+            raise UsageError(f"{path}: deployment.resources[{i}] is not an object")
+        stack = stack or stack_of(str(entry.get("urn", "")))
+        if entry.get("delete") or not _audited(str(entry.get("type", ""))):
+            continue
+        resources.append(_resource(entry, "inputs", secrets, f"{path}: deployment.resources[{i}]"))
+    return resources, stack
+
+
+def load_preview(path: Path, secrets: set[str], tick: Callable[[int], None] | None = None) -> tuple[list[Resource], str]:
+    data = read_json(path)
+    steps = data.get("steps") if isinstance(data, dict) else None
+    if not isinstance(steps, list):
+        raise UsageError(f"{path}: not a `pulumi preview --json` output (no \"steps\" list)")
+    resources, stack = [], ""
+    for i, step in enumerate(_ticking(steps, tick)):
+        if not isinstance(step, dict):
+            raise UsageError(f"{path}: steps[{i}] is not an object")
+        stack = stack or stack_of(str(step.get("urn", "")))
+        if step.get("op") in DELETE_OPS:
+            continue
+        state = step.get("newState")
+        if not isinstance(state, dict):
+            raise UsageError(f"{path}: steps[{i}] ({step.get('op')}) has no newState")
+        if not _audited(str(state.get("type", ""))):
+            continue
+        resources.append(_resource(state, "inputs", secrets, f"{path}: steps[{i}].newState"))
+    return resources, stack
+
+
+def _ticking(items: list, tick: Callable[[int], None] | None) -> Iterable:
+    if tick is None:
+        yield from items
+        return
+    for i, item in enumerate(items):
+        if i % 1000 == 0:
+            tick(i)
+        yield item
+    tick(len(items))
