@@ -13,7 +13,6 @@ from pathlib import Path
 from . import __version__
 from .errors import UsageError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 FORMATS = ("table", "json", "sarif", "junit", "markdown", "html")
 
 
@@ -31,8 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     source = audit.add_mutually_exclusive_group()
     source.add_argument("--state", type=Path, metavar="FILE", help="a `pulumi stack export` file")
     source.add_argument("--preview", type=Path, metavar="FILE", help="a `pulumi preview --json` output")
-    audit.add_argument("--stack-dir", type=Path, metavar="DIR", default=REPO_ROOT / "stack",
-                       help="the Pulumi program run under mocks when no file is given (default: stack/)")
+    audit.add_argument("--stack-dir", type=Path, metavar="DIR", default=Path("stack"),
+                       help="the Pulumi program run under mocks when no file is given (default: ./stack)")
     audit.add_argument("--stack", default="dev", help="stack config (Pulumi.<stack>.yaml) for the program")
     audit.add_argument("--config", type=Path, metavar="FILE", help="policy configuration (--policy-pack-config shape)")
     audit.add_argument("--format", action="append", metavar="FMT", dest="formats",
@@ -115,7 +114,7 @@ def _run(args, settings, progress):
     from .result import AuditResult, Source
     from .sources import files
 
-    secrets: set[str] = set()
+    secrets: dict[str, set[str]] = {}
     stack_files: dict[str, str] = {}
     if args.state or args.preview:
         path = args.state or args.preview
@@ -128,14 +127,14 @@ def _run(args, settings, progress):
         resources, stack_name = _program(args, progress)
         source = Source("program", str(args.stack_dir), stack_name)
         from .locate import declarations
-        stack_files = declarations([r.urn for r in resources], args.stack_dir, REPO_ROOT)
+        stack_files = declarations([r.urn for r in resources], args.stack_dir, Path.cwd())
     stack = Stack(resources)
     with progress.task("checking policies", total=len(settings)) as tick:
         outcomes = evaluate(stack, settings, progress=lambda name: tick(None))
     result = AuditResult(source=source, resource_count=len(stack), outcomes=outcomes, settings=settings,
                          config_path=str(args.config) if args.config else None, fail_on=args.fail_on,
                          allow_unverifiable=args.allow_unverifiable, stack_files=stack_files)
-    return _redacted(result, secrets), secrets
+    return _redacted(result, secrets)
 
 
 def _program(args, progress):
@@ -154,25 +153,21 @@ def _program(args, progress):
     return resources, args.stack
 
 
-def _redacted(result, secrets: set[str]):
-    """Secret inputs are decrypted only to be judged; no report ever shows them."""
+def _redacted(result, secrets: dict[str, set[str]]):
+    """Secret inputs are decrypted only to be judged; no report ever shows them. On a resource
+    that carries secrets, a message or evidence that quotes any part of one is withheld."""
+    from .redact import scrub
     if not secrets:
-        return result
-    ordered = sorted(secrets, key=len, reverse=True)
-
-    def scrub(text: str) -> str:
-        for secret in ordered:
-            if secret in text:
-                text = text.replace(secret, "[secret]")
-        return text
-
+        return result, set()
+    everything = set().union(*secrets.values())
     for outcome in result.outcomes:
-        outcome.findings = [dataclasses.replace(f, message=scrub(f.message), evidence=scrub(f.evidence))
+        outcome.findings = [dataclasses.replace(f, message=scrub(f.message, secrets.get(f.urn, ()), everything),
+                                                evidence=scrub(f.evidence, secrets.get(f.urn, ()), everything))
                             for f in outcome.findings]
-    return result
+    return result, everything
 
 
-def _render(result, formats, secrets, color: bool) -> dict[str, str]:
+def _render(result, formats, secrets: set[str], color: bool) -> dict[str, str]:
     from .reports import FORMATS as RENDERERS
     rendered = {}
     for fmt in formats:

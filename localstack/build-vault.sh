@@ -33,7 +33,12 @@ OPENBAO_API_VERSION="${KEYGUARD_OPENBAO_API_VERSION:-v2.6.0}"
 OPENBAO_PLUGINS_VERSION="${KEYGUARD_OPENBAO_PLUGINS_VERSION:-latest}"
 OPENBAO_AWS_PLUGIN="openbao-plugin-secrets-aws"
 
-VAULT_VERSION="${KEYGUARD_HASHICORP_VAULT_VERSION:-v1.21.4}"
+# v1.21.1 is the newest release that builds as a dependency: its code matches the vault/sdk v0.20.0 it
+# requires. v1.21.2 calls sdk functions that v0.20.0 lacks, and from v1.21.3 on the release branch
+# requires sdk v0.21.0, a tag cut from main with an incompatible framework API (the module's own
+# `replace ./sdk`, which made it build upstream, is ignored for dependencies).
+VAULT_VERSION="${KEYGUARD_HASHICORP_VAULT_VERSION:-v1.21.1}"
+VAULT_SDK_VERSION="${KEYGUARD_HASHICORP_VAULT_SDK_VERSION:-v0.20.0}"
 
 log() { printf 'build-vault: %s\n' "$*" >&2; }
 die() { printf 'build-vault: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -82,7 +87,7 @@ build_openbao() {
   mkdir -p "$src" "$dir/bin" "$dir/plugins"
   log "checking that the Go module proxy serves github.com/openbao/openbao@$OPENBAO_ROOT_VERSION"
   (cd "$src" && go mod download -json "github.com/openbao/openbao@$OPENBAO_ROOT_VERSION" >/dev/null 2>&1) \
-    || { log "github.com/openbao/openbao@$OPENBAO_ROOT_VERSION cannot be downloaded"; return 1; }
+    || { log "github.com/openbao/openbao@$OPENBAO_ROOT_VERSION cannot be downloaded"; rm -rf "$dir"; return 1; }
   cat >"$src/go.mod" <<EOF
 module keyguard.local/openbao-build
 
@@ -142,7 +147,8 @@ build_hashicorp_vault() {
   local dir="$vault_dir" src="$vault_dir/src"
   mkdir -p "$src" "$dir/bin" "$dir/plugins"
   # The vault module's own replace directives are ignored when it is a dependency: repeat the two
-  # that point at other modules (its ./api and ./sdk replaces resolve to the published versions it requires).
+  # that point at other modules, and pin vault/sdk to the published version matching its ./sdk (so that
+  # no other dependency's requirement lifts it to an incompatible newer sdk).
   cat >"$src/go.mod" <<EOF
 module keyguard.local/vault-build
 
@@ -153,6 +159,8 @@ require github.com/hashicorp/vault $VAULT_VERSION
 replace github.com/99designs/keyring => github.com/Jeffail/keyring v1.2.3
 
 replace github.com/ma314smith/signedxml v1.1.1 => github.com/moov-io/signedxml v1.1.1
+
+replace github.com/hashicorp/vault/sdk => github.com/hashicorp/vault/sdk $VAULT_SDK_VERSION
 EOF
   cat >"$src/main.go" <<'EOF'
 // Wrapper that builds the HashiCorp Vault server binary from its Go module (keyguard integration tests).

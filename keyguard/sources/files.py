@@ -36,7 +36,8 @@ def _audited(type_: str) -> bool:
     return type_ not in SKIPPED_TYPES and not type_.startswith("pulumi:providers:")
 
 
-def _resource(entry: dict, props_key: str, secrets: set[str], where: str) -> Resource:
+def _resource(entry: dict, props_key: str, secrets: dict[str, set[str]], where: str) -> Resource:
+    """`secrets` collects, per URN, the plaintext of every secret the entry carries."""
     if not isinstance(entry.get("urn"), str) or not isinstance(entry.get("type"), str):
         raise UsageError(f"{where} has no urn or type")
     props = entry.get(props_key) or {}
@@ -47,15 +48,19 @@ def _resource(entry: dict, props_key: str, secrets: set[str], where: str) -> Res
     prop_deps = entry.get("propertyDependencies") or {}
     if not isinstance(deps, list) or not isinstance(prop_deps, dict):
         raise UsageError(f"{where}: dependencies must be a list and propertyDependencies an object")
-    outputs = plain(outputs, secrets)
+    found: set[str] = set()
+    outputs = plain(outputs, found)
+    props = plain(props, found)
+    if found:
+        secrets.setdefault(entry["urn"], set()).update(found)
     if entry.get("id") and "id" not in outputs:
         outputs["id"] = entry["id"]
-    return Resource(urn=entry["urn"], type=entry["type"], props=plain(props, secrets), outputs=outputs,
+    return Resource(urn=entry["urn"], type=entry["type"], props=props, outputs=outputs,
                     dependencies=tuple(deps),
                     property_dependencies={k: tuple(v or ()) for k, v in prop_deps.items()})
 
 
-def load_state(path: Path, secrets: set[str], tick: Callable[[int], None] | None = None) -> tuple[list[Resource], str]:
+def load_state(path: Path, secrets: dict[str, set[str]], tick: Callable[[int], None] | None = None) -> tuple[list[Resource], str]:
     data = read_json(path)
     deployment = data.get("deployment") if isinstance(data, dict) else None
     if not isinstance(deployment, dict) or "version" not in data:
@@ -77,7 +82,7 @@ def load_state(path: Path, secrets: set[str], tick: Callable[[int], None] | None
     return resources, stack
 
 
-def load_preview(path: Path, secrets: set[str], tick: Callable[[int], None] | None = None) -> tuple[list[Resource], str]:
+def load_preview(path: Path, secrets: dict[str, set[str]], tick: Callable[[int], None] | None = None) -> tuple[list[Resource], str]:
     data = read_json(path)
     steps = data.get("steps") if isinstance(data, dict) else None
     if not isinstance(steps, list):

@@ -1,6 +1,7 @@
 """Actions that can be scoped to resources must be: `*` (or an ARN naming every resource of a
 type) grants them on everything in the account. Actions that only support `*` are exempt."""
 from .. import iam_catalog
+from ..documents import KEY_POLICY
 from ..least_privilege import SUPPORTED_RESOURCES, judged_statements, names_everything, shorten
 from . import Violation
 
@@ -9,7 +10,9 @@ NAME = "iam-no-wildcard-resources"
 
 def check(resource, params):
     for document, statement, resources in judged_statements(resource):
-        broad = [r for r in resources if names_everything(r)]
+        # in a key policy "*" is the key itself, even while the key's ARN is not known
+        broad = [r for r, raw in zip(resources, statement.resources)
+                 if names_everything(r) and not (document.kind == KEY_POLICY and raw == "*")]
         if not broad:
             continue
         scoped = sorted({a.name for action in statement.actions for a in iam_catalog.expand(action)

@@ -9,6 +9,9 @@ SUPPORTED_RESOURCES = ("aws:kms/key:Key", "aws:kms/keyPolicy:KeyPolicy")
 RESTRICTING_KEYS = frozenset(k.lower() for k in (
     "aws:PrincipalAccount", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalArn",
     "aws:SourceAccount", "aws:SourceOrgID", "aws:SourceOrgPaths", "aws:SourceArn", "kms:CallerAccount"))
+# Operators that admit only the listed values (negated operators and Null admit everyone else).
+RESTRICTING_OPERATORS = frozenset(o.lower() for o in (
+    "StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike"))
 
 
 def is_public(principal) -> bool:
@@ -21,7 +24,7 @@ def is_public(principal) -> bool:
 
 def restricts_caller(condition: dict) -> bool:
     for operator, clauses in condition.items():
-        if not isinstance(clauses, dict) or "IfExists" in operator:
+        if not isinstance(clauses, dict) or operator.lower().removeprefix("foranyvalue:") not in RESTRICTING_OPERATORS:
             continue
         for key, values in clauses.items():
             if key.lower() in RESTRICTING_KEYS and all(v != "*" for v in as_list(values)):

@@ -1,7 +1,7 @@
 """Symmetric encryption keys rotate automatically, at least yearly (CIS AWS 3.8). Offers a
 remediation: with enforcement level `remediate` the pack turns rotation on."""
 from ..kms_keys import KEY_TYPE
-from ..values import as_bool, as_int, as_str
+from ..values import Malformed, Unverifiable, as_bool, as_int, as_str
 from . import Violation
 
 NAME = "kms-key-rotation-enabled"
@@ -29,12 +29,20 @@ def check(resource, params):
 
 
 def remediate(props, params):
-    """New inputs with rotation on (and the period capped), or None when nothing changes."""
-    if not is_symmetric_encryption_key(props):
+    """New inputs with rotation on (and the period capped), or None when nothing changes.
+    Never raises: a key whose spec is unknown or malformed is left alone, and so is an unknown or
+    malformed period (the check still reports it)."""
+    try:
+        if not is_symmetric_encryption_key(props):
+            return None
+    except (Unverifiable, Malformed):
         return None
     fixed = dict(props)
     fixed["enableKeyRotation"] = True
-    period = as_int(props.get("rotationPeriodInDays"), "rotationPeriodInDays")
+    try:
+        period = as_int(props.get("rotationPeriodInDays"), "rotationPeriodInDays")
+    except (Unverifiable, Malformed):
+        period = None
     if period is not None and period > params["maxRotationPeriodDays"]:
         fixed["rotationPeriodInDays"] = params["maxRotationPeriodDays"]
     return None if fixed == dict(props) else fixed

@@ -16,7 +16,10 @@ def check_stack(stack, params):
 
 
 def _judge(stack, keys, bucket):
-    rules, _ = all_rules(stack, bucket)
+    rules, ambiguous = all_rules(stack, bucket)
+    if not rules and ambiguous:
+        yield unverified("an encryption configuration targets a bucket not known yet; the key it names may be "
+                         "this bucket's")
     for rule in rules:
         if is_unknown(rule.algorithm):
             yield unverified(describe_unknown(rule.algorithm, f"{rule.path}.sseAlgorithm"), rule.source.urn)

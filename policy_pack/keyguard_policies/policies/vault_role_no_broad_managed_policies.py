@@ -1,6 +1,6 @@
 """A Vault role can attach managed policies next to its document; an AWS-managed administrative
 or *FullAccess policy there undoes every least-privilege check on the document."""
-from ..values import as_list, known
+from ..values import Malformed, as_list, known
 from . import Violation
 
 NAME = "vault-role-no-broad-managed-policies"
@@ -20,6 +20,8 @@ def check(resource, params):
     arns = as_list(known(resource.props.get("policyArns"), "policyArns"))
     for i, arn in enumerate(arns):
         arn = known(arn, f"policyArns[{i}]")
+        if not isinstance(arn, str) or not arn:
+            raise Malformed(f"policyArns[{i}] is {arn!r}, not a policy ARN")
         if is_broad(arn):
             yield Violation(f"policyArns attaches the AWS-managed policy {arn}", evidence=arn)
         elif allowed and arn not in allowed:

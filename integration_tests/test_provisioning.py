@@ -1,0 +1,66 @@
+"""Scenario: provision the design on the emulator from the stack's own code and values, and check
+what the emulator answers about the key, the bucket and its default encryption."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from keyguard_stack.documents import bucket_tls_only_policy, role_policy_document
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+
+
+def test_kms_key_is_symmetric_with_rotation(deployment, settings):
+    kms = deployment.client("kms")
+    metadata = kms.describe_key(KeyId=deployment.design.key_arn)["KeyMetadata"]
+    assert metadata["Arn"] == deployment.design.key_arn
+    assert metadata["KeySpec"] == "SYMMETRIC_DEFAULT"
+    assert metadata["KeyUsage"] == "ENCRYPT_DECRYPT"
+    assert metadata["KeyState"] == "Enabled"
+    assert metadata["KeyManager"] == "CUSTOMER"
+    rotation = kms.get_key_rotation_status(KeyId=deployment.design.key_id)
+    assert rotation["KeyRotationEnabled"] is True
+    assert rotation["RotationPeriodInDays"] == settings.key_rotation_period_days
+    aliases = kms.list_aliases(KeyId=deployment.design.key_id)["Aliases"]
+    assert deployment.design.alias in [alias["AliasName"] for alias in aliases]
+
+
+def test_bucket_default_encryption_is_the_stack_key(deployment, settings):
+    s3 = deployment.client("s3")
+    assert deployment.design.bucket.startswith(f"{settings.bucket_prefix}-")
+    rules = s3.get_bucket_encryption(Bucket=deployment.design.bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert len(rules) == 1
+    default = rules[0]["ApplyServerSideEncryptionByDefault"]
+    assert default["SSEAlgorithm"] == "aws:kms"
+    assert default["KMSMasterKeyID"] == deployment.design.key_arn
+    assert rules[0]["BucketKeyEnabled"] is True
+
+
+def test_bucket_blocks_public_access_and_enforces_ownership(deployment):
+    s3 = deployment.client("s3")
+    block = s3.get_public_access_block(Bucket=deployment.design.bucket)["PublicAccessBlockConfiguration"]
+    assert block == {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                     "RestrictPublicBuckets": True}
+    ownership = s3.get_bucket_ownership_controls(Bucket=deployment.design.bucket)["OwnershipControls"]
+    assert ownership["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+
+
+def test_bucket_policy_is_the_stacks_tls_only_policy(deployment):
+    # Stored as the stack writes it; the emulators do not evaluate bucket policies, so its
+    # aws:SecureTransport condition cannot deny these plain-HTTP requests (see design.provision_design).
+    policy = json.loads(deployment.client("s3").get_bucket_policy(Bucket=deployment.design.bucket)["Policy"])
+    expected = bucket_tls_only_policy(deployment.design.bucket_arn)
+    assert policy["Statement"][0]["Effect"] == "Deny"
+    assert policy["Statement"][0]["Condition"] == expected["Statement"][0]["Condition"]
+    assert sorted(policy["Statement"][0]["Resource"]) == sorted(expected["Statement"][0]["Resource"])
+
+
+def test_permissions_boundary_is_the_role_document(deployment):
+    iam = deployment.client("iam")
+    arn = deployment.design.boundary_policy_arn
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    if isinstance(document, str):
+        document = json.loads(document)
+    assert document == role_policy_document(deployment.design.bucket_arn, deployment.design.key_arn)

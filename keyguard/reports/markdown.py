@@ -1,0 +1,88 @@
+"""`--format markdown`: a pull-request comment. Short by design: a verdict line, one counts
+table, the most severe findings (the rest collapsed in `<details>`, then only counted), and
+the remediation of blocking policies, collapsed. The HTML report has everything else.
+
+Every value from the audit is escaped for GitHub-flavoured Markdown table cells (pipes, HTML,
+backticks, newlines), so a message can never break the table or inject markup."""
+from __future__ import annotations
+
+import html
+
+from keyguard_policies.model import VIOLATION
+
+from .. import __version__
+from ..result import AuditResult
+from . import _common as c
+
+SHOWN = 10          # findings in the visible table
+COLLAPSED = 30      # further findings inside <details>
+MESSAGE_LIMIT = 140
+
+
+def _cell(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    text = html.escape(c.truncate(text, limit), quote=False)
+    return text.replace("|", "\\|").replace("`", "&#96;").replace("*", "\\*").replace("_", "\\_")
+
+
+def _code(text: str) -> str:
+    """Inline code for names: backticks removed (names never contain them), pipes escaped."""
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _icon(result: AuditResult, outcome, finding, keys) -> str:
+    if finding.kind != VIOLATION:
+        return "❔" if c.is_blocking(result, finding, keys) else "⚪"
+    return "🔴" if c.level(outcome.enforcement) == "mandatory" else "🟡"
+
+
+def _rows(result: AuditResult, pairs, keys) -> list[str]:
+    rows = ["| | Policy | Resource | Finding |", "|---|---|---|---|"]
+    for outcome, finding in pairs:
+        rows.append(f"| {_icon(result, outcome, finding, keys)} | {_code(outcome.name)} | "
+                    f"{_code(c.short_name(finding.urn))} | {_cell(finding.message)} |")
+    return rows
+
+
+def render(result: AuditResult) -> str:
+    counts = c.counts(result)
+    keys = c.blocking_keys(result)
+    icon = "✅" if result.passed else "❌"
+    source = result.source
+    lines = [
+        f"### {icon} keyguard audit {c.verdict(result).replace(':', ' —', 1)}",
+        "",
+        f"<sub>{_cell(source.kind, 40)} {_code(source.path)} · stack {_code(source.stack)} · "
+        f"{_cell(c.gate_description(result), 120)} · keyguard {__version__} · {c.iso(result.generated_at)}</sub>",
+        "",
+        "| Resources | Policies | Mandatory violations | Advisory violations | Unverifiable | Blocking |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {counts.resources} | {counts.policies} | {counts.mandatory} | {counts.advisory} | "
+        f"{counts.unverifiable} | **{counts.blocking}** |",
+    ]
+    pairs = result.findings()
+    if pairs:
+        lines += ["", *_rows(result, pairs[:SHOWN], keys)]
+        hidden = pairs[SHOWN:SHOWN + COLLAPSED]
+        if hidden:
+            lines += ["", f"<details><summary>{c.plural(len(hidden), 'more finding')}</summary>", "",
+                      *_rows(result, hidden, keys), "", "</details>"]
+        rest = len(pairs) - SHOWN - len(hidden)
+        if rest > 0:
+            lines += ["", f"…and {c.plural(rest, 'more finding')} not shown."]
+        lines += ["", "<sub>🔴 mandatory violation · 🟡 advisory violation · "
+                      "❔ unverifiable, blocking · ⚪ unverifiable, allowed</sub>"]
+        advice = [a for a in c.next_steps(result) if a.blocking]
+        if advice:
+            lines += ["", "<details><summary>How to fix</summary>", ""]
+            lines += [f"- {_code(a.policy)}: {_cell(a.remediation, 300)}" for a in advice[:8]]
+            if len(advice) > 8:
+                lines.append(f"- …and {c.plural(len(advice) - 8, 'more policy', 'more policies')}")
+            if counts.blocking_unverifiable:
+                lines.append(f"- {_cell(c.UNVERIFIABLE_ADVICE, 300)}")
+            lines += ["", "</details>"]
+    else:
+        lines += ["", f"No findings: all {c.plural(counts.policies, 'policy', 'policies')} passed "
+                      f"or had nothing to check."]
+    lines += ["", f"Full report with evidence, remediation and control mapping: "
+                  f"`{c.rerun_command(result).replace('`', '')}`"]
+    return "\n".join(lines) + "\n"
