@@ -11,10 +11,7 @@ enforcement, which only moto provides offline: on LocalStack they say so.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
-import secrets
-import sys
 import threading
 import time
 from pathlib import Path
@@ -22,20 +19,13 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from keyguard_stack.settings import StackSettings, load_settings  # importable through __init__.py
+
+from . import design, harness, servers
+from .harness import (BOOTSTRAP, EMULATOR_KINDS, IAM_ENFORCEMENT_REASON, Deployment, Emulator, VaultServer,
+                      start_emulator, start_own_vault)
+
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-try:  # installed by `pip install -e .` (pyproject maps keyguard_stack); else straight from stack/
-    import keyguard_stack  # noqa: F401
-except ImportError:  # pragma: no cover - depends on how the project was installed
-    sys.path.insert(0, str(REPO / "stack"))
-
-from keyguard_stack.settings import StackSettings, load_settings  # noqa: E402
-
-from . import design, servers  # noqa: E402
-
-EMULATOR_KINDS = ("moto", "localstack")
-IAM_ENFORCEMENT_REASON = ("needs IAM enforcement, which only moto provides offline: {kind} accepts "
-                          "every request whatever the caller's policy, so a denial cannot be observed")
 
 
 def emulator_params() -> list[str]:
@@ -57,17 +47,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 # --- one-time preparation, outside the tests' timeouts ---------------------------------------------------
 
-_PREPARED: dict[str, Any] = {}
-_PREPARE_LOCK = threading.Lock()
-
-
-def _prepare(name: str, fn: Callable[[], Any]) -> None:
-    try:
-        _PREPARED[name] = fn()
-    except Exception as exc:  # noqa: BLE001 - kept and raised by the fixture that needs it
-        _PREPARED[name] = exc
-
-
 def pytest_collection_finish(session: pytest.Session) -> None:
     items = [item for item in session.items if HERE in Path(str(item.path)).resolve().parents]
     if not items:
@@ -81,33 +60,23 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         jobs["localstack"] = servers.setup_localstack
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and jobs:
-        reporter.write_line(f"keyguard integration: preparing {', '.join(jobs)} (first run builds Vault from Go "
-                            f"modules and LocalStack's venv, several minutes; logs in {servers.cache_dir()})")
+        reporter.write_line(f"keyguard integration: preparing {', '.join(jobs)} (reused from {servers.cache_dir()} "
+                            f"when built; the first build of Vault from Go modules takes several minutes)")
     started = time.monotonic()
-    threads = [threading.Thread(target=_prepare, args=(name, job), daemon=True) for name, job in jobs.items()]
+    threads = [threading.Thread(target=harness.prepare, args=(name, job), daemon=True) for name, job in jobs.items()]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     if reporter is not None and jobs:
-        states = ", ".join(f"{name}: {'FAILED' if isinstance(_PREPARED[name], Exception) else 'ready'}"
+        states = ", ".join(f"{name}: {'FAILED' if isinstance(harness.PREPARED[name], Exception) else 'ready'}"
                            for name in jobs)
         reporter.write_line(f"keyguard integration: {states} ({time.monotonic() - started:.0f} s)")
 
 
-def _prepared(name: str, fn: Callable[[], Any]) -> Any:
-    with _PREPARE_LOCK:
-        if name not in _PREPARED:
-            _prepare(name, fn)
-    value = _PREPARED[name]
-    if isinstance(value, Exception):
-        raise value
-    return value
-
-
 @pytest.fixture(scope="session")
 def vault_build() -> servers.VaultBuild:
-    return _prepared("vault", servers.build_vault)
+    return harness.prepared("vault", servers.build_vault)
 
 
 @pytest.fixture(scope="session")
@@ -124,24 +93,6 @@ def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # --- the AWS emulator -----------------------------------------------------------------------------------
 
-@dataclasses.dataclass
-class Emulator:
-    kind: str                     # "moto" or "localstack" (detected for an external endpoint)
-    endpoint: str
-    region: str
-    server: servers.ServerProcess | None
-    enforces_iam: bool = False
-
-
-def start_emulator(kind: str, workdir: Path) -> servers.ServerProcess:
-    if kind == "moto":
-        return servers.start_moto(workdir)
-    if kind == "localstack":
-        _prepared("localstack", servers.setup_localstack)
-        return servers.start_localstack(workdir)
-    raise ValueError(kind)
-
-
 @pytest.fixture(scope="session", params=emulator_params())
 def emulator(request: pytest.FixtureRequest, settings: StackSettings, session_dir: Path) -> Iterator[Emulator]:
     if request.param == "external":
@@ -149,27 +100,11 @@ def emulator(request: pytest.FixtureRequest, settings: StackSettings, session_di
         yield Emulator(kind=servers.detect_emulator(endpoint), endpoint=endpoint, region=settings.region,
                        server=None)
         return
-    server = start_emulator(request.param, session_dir)
+    server = harness.start_once(request.param, lambda: start_emulator(request.param, session_dir))
     try:
         yield Emulator(kind=request.param, endpoint=server.url, region=settings.region, server=server)
     finally:
         server.stop()
-
-
-@dataclasses.dataclass
-class Deployment:
-    emulator: Emulator
-    admin: design.AwsCredentials
-    vault_root: design.AwsCredentials
-    design: design.Design
-    other_bucket: str
-    account: str
-
-    def client(self, service: str, credentials: design.AwsCredentials | None = None) -> Any:
-        return design.aws_client(service, self.emulator.endpoint, credentials or self.admin, self.emulator.region)
-
-
-BOOTSTRAP = design.AwsCredentials("testing", "testing")
 
 
 @pytest.fixture(scope="session")
@@ -183,7 +118,9 @@ def deployment(emulator: Emulator, settings: StackSettings) -> Iterator[Deployme
                                              design.unique_name("keyguard-admin"), design.ADMIN_DOCUMENT)
     vault_root = design.create_iam_user_with_keys(endpoint, admin, emulator.region,
                                                   design.unique_name("vault-root"), design.VAULT_ROOT_DOCUMENT)
-    provisioned = design.provision_design(endpoint, admin, settings)
+    # The TLS-only bucket policy is left out on moto: moto ignores its aws:SecureTransport condition
+    # and would deny every object request (see design.provision_design).
+    provisioned = design.provision_design(endpoint, admin, settings, apply_bucket_policy=emulator.kind != "moto")
     other_bucket = design.unique_name("other-data")
     s3 = design.aws_client("s3", endpoint, admin, emulator.region)
     s3.create_bucket(Bucket=other_bucket)
@@ -210,26 +147,6 @@ def iam_enforced(deployment: Deployment) -> Deployment:
 
 # --- Vault ----------------------------------------------------------------------------------------------
 
-@dataclasses.dataclass
-class VaultServer:
-    address: str
-    token: str
-    server: servers.ServerProcess | None
-    aws_mount_type: str
-
-    def client(self, timeout: float = design.VAULT_TIMEOUT) -> Any:
-        return design.vault_client(self.address, self.token, timeout=timeout)
-
-    def __repr__(self) -> str:
-        return f"VaultServer(address={self.address!r}, token=<redacted>)"
-
-
-def start_own_vault(build: servers.VaultBuild, workdir: Path) -> VaultServer:
-    token = "kg-" + secrets.token_hex(16)
-    server = servers.start_vault(workdir, token)
-    return VaultServer(address=server.url, token=token, server=server, aws_mount_type=build.aws_mount_type)
-
-
 @pytest.fixture(scope="session")
 def vault_server(request: pytest.FixtureRequest, emulator: Emulator, session_dir: Path) -> Iterator[VaultServer]:
     """A dev-mode Vault for this emulator (or the one at VAULT_ADDR)."""
@@ -242,7 +159,7 @@ def vault_server(request: pytest.FixtureRequest, emulator: Emulator, session_dir
                           aws_mount_type=os.environ.get("KEYGUARD_VAULT_AWS_MOUNT_TYPE", "aws"))
         return
     build = request.getfixturevalue("vault_build")
-    vault = start_own_vault(build, session_dir)
+    vault = harness.start_once(f"Vault for {emulator.kind}", lambda: start_own_vault(build, session_dir))
     try:
         yield vault
     finally:

@@ -134,10 +134,11 @@ def provision_design(endpoint: str, admin: AwsCredentials, settings: StackSettin
     # aws.s3.BucketOwnershipControls "ai-app-data-ownership".
     call_aws(endpoint, "s3:PutBucketOwnershipControls", s3.put_bucket_ownership_controls, Bucket=bucket,
              OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
-    # aws.s3.BucketPolicy "ai-app-data-tls-only". The emulators are reached over plain HTTP, so on real
-    # AWS this policy would deny every request of these tests (aws:SecureTransport is false). Neither
-    # moto nor LocalStack evaluates bucket policies, so it is applied (and read back) but its TLS
-    # condition is not exercised here; pass apply_bucket_policy=False against an emulator that does.
+    # aws.s3.BucketPolicy "ai-app-data-tls-only" (Deny s3:* when aws:SecureTransport is false). The
+    # emulators are reached over plain HTTP. moto evaluates bucket policies for object requests but
+    # ignores their conditions, so this Deny would refuse every GetObject/PutObject of the tests, over
+    # HTTP or not: against moto it is left out (apply_bucket_policy=False). LocalStack does not evaluate
+    # bucket policies: there it is applied and read back, but its TLS condition is not exercised.
     if apply_bucket_policy:
         call_aws(endpoint, "s3:PutBucketPolicy", s3.put_bucket_policy, Bucket=bucket,
                  Policy=json.dumps(bucket_tls_only_policy(arn)))
@@ -263,17 +264,6 @@ def issue_credentials(client: hvac.Client, path: str, role: str) -> IssuedCreden
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def iam_user_name(endpoint: str, admin: AwsCredentials, region: str, access_key_id: str) -> str | None:
-    """The IAM user that owns an access key (None when no user has it any more)."""
-    iam = aws_client("iam", endpoint, admin, region)
-    try:
-        answer = call_aws(endpoint, "iam:GetAccessKeyLastUsed", iam.get_access_key_last_used,
-                          AccessKeyId=access_key_id)
-    except botocore.exceptions.ClientError:
-        return None
-    return answer.get("UserName")
 
 
 def iam_user_exists(endpoint: str, admin: AwsCredentials, region: str, user: str) -> bool:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from . import design, servers
-from .conftest import BOOTSTRAP, EMULATOR_KINDS, start_emulator, start_own_vault
+from .harness import BOOTSTRAP, EMULATOR_KINDS, start_emulator, start_own_vault
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -56,13 +56,14 @@ def test_sealed_vault_gives_a_clear_error_fast(vault_build, tmp_path, settings):
 
 
 def test_emulator_stopped_mid_run_gives_a_clear_error(emulator, vault, vault_server, settings, tmp_path):
-    """A dedicated emulator of the same kind (an external one cannot be stopped: moto stands in)."""
-    kind = emulator.kind if emulator.kind in EMULATOR_KINDS else "moto"
+    """A dedicated emulator of the same kind as the session's (for an external endpoint, which these
+    tests must not stop, a moto server stands in)."""
+    kind = emulator.kind if emulator.server is not None and emulator.kind in EMULATOR_KINDS else "moto"
     server = start_emulator(kind, tmp_path)
     endpoint, region = server.url, settings.region
     path = design.unique_name(f"{settings.vault_backend_path}-fault")
     try:
-        provisioned = design.provision_design(endpoint, BOOTSTRAP, settings)
+        provisioned = design.provision_design(endpoint, BOOTSTRAP, settings, apply_bucket_policy=kind != "moto")
         design.configure_vault(vault, settings, provisioned, BOOTSTRAP, endpoint, path=path,
                                mount_type=vault_server.aws_mount_type, max_retries=1)
         issued = design.issue_credentials(vault, path, settings.vault_role_name)  # works mid-run...

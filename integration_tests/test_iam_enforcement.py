@@ -4,6 +4,10 @@ should not. LocalStack does not enforce IAM: these tests skip there and say so."
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
 import botocore.exceptions
 import pytest
@@ -12,6 +16,8 @@ from . import design
 
 pytestmark = [pytest.mark.integration, pytest.mark.iam_enforcement, pytest.mark.timeout(600)]
 
+REPO = Path(__file__).resolve().parent.parent
+ROLE_TYPE = "vault:aws/secretBackendRole:SecretBackendRole"
 BROAD_DOCUMENT = {"Version": "2012-10-17",
                   "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
 
@@ -70,13 +76,40 @@ def test_denied_kms_schedule_key_deletion(iam_enforced, issued, settings):
     assert state == "Enabled"
 
 
-def test_flagged_broad_role_really_reaches_the_other_bucket(iam_enforced, vault, vault_backend, settings):
-    """The least-privilege policies flag `s3:*` on `*` (iam-no-wildcard-actions,
-    iam-no-wildcard-resources); live, such a role does reach data outside the design."""
+def _audit_roles(roles: dict[str, str], tmp_path: Path) -> dict[str, set[str]]:
+    """`keyguard audit --state` of Vault roles with these policy documents (as Vault stores them):
+    the violated policies per role name."""
+    stack_urn = "urn:pulumi:dev::keyguard::pulumi:pulumi:Stack::keyguard-dev"
+    resources: list[dict[str, Any]] = [{"urn": stack_urn, "custom": False, "type": "pulumi:pulumi:Stack"}]
+    for name, document in roles.items():
+        resources.append({
+            "urn": f"urn:pulumi:dev::keyguard::{ROLE_TYPE}::{name}", "custom": True, "id": f"aws/roles/{name}",
+            "type": ROLE_TYPE, "parent": stack_urn,
+            "inputs": {"backend": "aws", "name": name, "credentialType": "iam_user", "policyDocument": document}})
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"version": 3, "deployment": {"resources": resources}}))
+    done = subprocess.run([sys.executable, "-m", "keyguard", "audit", "--state", str(state), "--format", "json",
+                           "--fail-on", "never"], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    violated: dict[str, set[str]] = {name: set() for name in roles}
+    for finding in json.loads(done.stdout)["findings"]:
+        if finding["kind"] == "violation":
+            violated[finding["urn"].rsplit("::", 1)[1]].add(finding["policy"])
+    return violated
+
+
+def test_flagged_broad_role_really_reaches_the_other_bucket(iam_enforced, vault, vault_backend, settings, tmp_path):
+    """The policy pack flags `s3:*` on `*` (iam-no-wildcard-actions, iam-no-wildcard-resources) and not
+    the stack's document; live, the flagged role does reach data outside the design and the stack's
+    role does not (test_denied_on_another_bucket): the verdict matches the behaviour."""
     role = "ai-app-broad"
     design.write_role(vault, vault_backend.path, role, settings.credential_type, BROAD_DOCUMENT)
-    stored = json.loads(vault.read(f"{vault_backend.path}/roles/{role}")["data"]["policy_document"])
-    assert stored == BROAD_DOCUMENT
+    stored = vault.read(f"{vault_backend.path}/roles/{role}")["data"]["policy_document"]
+    assert json.loads(stored) == BROAD_DOCUMENT
+    stack_stored = vault.read(f"{vault_backend.path}/roles/{vault_backend.role}")["data"]["policy_document"]
+    verdict = _audit_roles({role: stored, vault_backend.role: stack_stored}, tmp_path)
+    assert {"iam-no-wildcard-actions", "iam-no-wildcard-resources"} <= verdict[role]
+    assert not {"iam-no-wildcard-actions", "iam-no-wildcard-resources"} & verdict[vault_backend.role]
     broad = design.issue_credentials(vault, vault_backend.path, role)
     try:
         app = iam_enforced.client("s3", broad.credentials)

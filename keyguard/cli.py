@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -122,10 +123,10 @@ def _run(args, settings, progress):
         loader = files.load_state if args.state else files.load_preview
         with progress.task(f"reading {path.name}") as tick:
             resources, stack_name = loader(path, secrets, tick)
-        source = Source(kind, str(path), stack_name)
+        source = Source(kind, _shown(path), stack_name)
     else:
         resources, stack_name = _program(args, progress)
-        source = Source("program", str(args.stack_dir), stack_name)
+        source = Source("program", _shown(args.stack_dir), stack_name)
         from .locate import declarations
         stack_files = declarations([r.urn for r in resources], args.stack_dir, Path.cwd())
     stack = Stack(resources)
@@ -135,6 +136,15 @@ def _run(args, settings, progress):
                          config_path=str(args.config) if args.config else None, fail_on=args.fail_on,
                          allow_unverifiable=args.allow_unverifiable, stack_files=stack_files)
     return _redacted(result, secrets)
+
+
+def _shown(path: Path) -> str:
+    """Paths inside the working directory (the repository in CI) are reported relative to it,
+    so SARIF locations resolve on code-scanning services."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _program(args, progress):
@@ -172,7 +182,8 @@ def _render(result, formats, secrets: set[str], color: bool) -> dict[str, str]:
     rendered = {}
     for fmt in formats:
         if fmt == "table":
-            rendered[fmt] = RENDERERS[fmt](result, color=color)
+            width = min(shutil.get_terminal_size((100, 24)).columns, 120) if sys.stdout.isatty() else 100
+            rendered[fmt] = RENDERERS[fmt](result, color=color, width=width)
         else:
             rendered[fmt] = RENDERERS[fmt](result)
         for secret in secrets:  # belt and braces: a leak is a bug, never shipped

@@ -76,7 +76,7 @@ def test_state_with_violations_fails_with_expected_findings():
         ("vault-mount-ttl-bounds", "violation", BACKEND),
         *{(p, "unverifiable", BOUNDARY) for p in LEAST_PRIVILEGE | {"iam-resources-scoped-to-stack"}},
     }
-    assert data["source"] == {"kind": "state", "path": str(FIXTURES / "state-violations.json"), "stack": "dev"}
+    assert data["source"] == {"kind": "state", "path": "tests/fixtures/state-violations.json", "stack": "dev"}
     assert data["summary"]["passed"] is False
     assert data["summary"]["violations"]["mandatory"] == 1 + 1 + 2 + 2  # two each for the seed doc and the TTLs
     messages = [f["message"] for f in data["findings"] if f["policy"] == "iam-action-resource-match"]
@@ -222,3 +222,35 @@ def test_reports_written_atomically_with_all_formats(tmp_path):
 def test_policies_command_lists_the_catalog():
     result = keyguard("policies")
     assert result.returncode == 0 and len(result.stdout.strip().splitlines()) == 21
+
+
+def test_progress_on_a_terminal_and_silence_otherwise(tmp_path):
+    """Progress goes to stderr only when it is a terminal; piped output stays clean."""
+    import pty
+
+    from keyguard.sources.program import run_program
+    from keyguard.testing import replicate, state_export
+    resources = [r for r in run_program(REPO / "stack", "dev") if not r.type.startswith("pulumi:providers:")]
+    path = tmp_path / "large.json"
+    path.write_text(json.dumps(state_export(replicate(resources, 300))))
+    master, slave = pty.openpty()
+    process = subprocess.Popen([KEYGUARD, "audit", "--state", str(path), "--format", "json"],
+                               stdout=subprocess.PIPE, stderr=slave, cwd=REPO)
+    os.close(slave)
+    stdout = process.stdout.read()
+    process.wait(timeout=120)
+    terminal = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        terminal += chunk
+    os.close(master)
+    assert process.returncode == 0
+    assert json.loads(stdout)["summary"]["resources"] == 3000
+    assert b"reading large.json" in terminal and b"checking policies" in terminal
+    piped = keyguard("audit", "--state", str(path), "--format", "json")
+    assert piped.returncode == 0 and piped.stderr == ""

@@ -109,6 +109,11 @@ def gate_description(result: AuditResult) -> str:
     return f"{fail_on}; {unverifiable}"
 
 
+def gate_options(result: AuditResult) -> str:
+    """The gate as the options that set it: `--fail-on mandatory --allow-unverifiable`."""
+    return f"--fail-on {result.fail_on}" + (" --allow-unverifiable" if result.allow_unverifiable else "")
+
+
 def blocking_keys(result: AuditResult) -> set[tuple[str, str, str, str]]:
     """Identity of each blocking finding: (policy, urn, kind, message)."""
     return {(f.policy, f.urn, f.kind, f.message) for _, f in result.blocking()}
@@ -142,11 +147,12 @@ class Advice:
 
 
 def next_steps(result: AuditResult) -> list[Advice]:
-    """Remediation of every policy with findings, the ones that block the gate first."""
+    """Remediation of every policy with violations, the ones that block the gate first.
+    (Unverifiable checks are not fixed by the policy's remediation: see UNVERIFIABLE_ADVICE.)"""
     keys = blocking_keys(result)
     seen: dict[str, bool] = {}
     for outcome, finding in result.findings():
-        if finding.kind != VIOLATION and not is_blocking(result, finding, keys):
+        if finding.kind != VIOLATION:
             continue
         seen[outcome.name] = seen.get(outcome.name, False) or is_blocking(result, finding, keys)
     ordered = sorted(seen.items(), key=lambda kv: not kv[1])

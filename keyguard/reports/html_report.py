@@ -91,7 +91,8 @@ h3 { font-size: 15px; margin: 0; }
   font-size: 24px; font-weight: 700; color: #fff; }
 .banner.pass .mark { background: var(--pass); } .banner.fail .mark { background: var(--fail); }
 .banner .verdict { font-size: 20px; font-weight: 700; }
-.banner .why { margin-top: 2px; color: var(--ink); }
+.banner .why { margin-top: 2px; color: var(--ink); font-weight: 550; }
+.banner .gate { margin-top: 2px; color: var(--muted); font-size: 12.5px; }
 .cards { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 12px; margin-top: 16px; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; background: #fff; }
 .card .n { font-size: 26px; font-weight: 700; line-height: 1.1; font-variant-numeric: tabular-nums; }
@@ -125,6 +126,10 @@ th.num { text-align: right; }
 .s-not-applicable, .s-not-assessed, .s-disabled, .s-neutral { background: var(--na-bg); color: var(--na);
   border-color: #d1d9e0; }
 .s-blocking { background: var(--fail); color: #fff; }
+.e-mandatory { background: #fff; color: var(--ink); border-color: #8c959f; }
+.e-advisory { background: #fff; color: var(--muted); border-color: var(--line); font-weight: 500; }
+.e-disabled { background: var(--na-bg); color: var(--na); border-color: var(--line); font-weight: 500;
+  text-decoration: line-through; }
 .s-nonblocking { background: #fff; color: var(--muted); border-color: var(--line); }
 .sev { display: inline-block; font-size: 11px; font-weight: 700; text-transform: uppercase; letter-spacing: .05em; }
 .sev-critical { color: #82071e; } .sev-high { color: var(--fail); } .sev-medium { color: var(--warn); }
@@ -134,8 +139,8 @@ th.num { text-align: right; }
 .chip { font-size: 11.5px; border: 1px solid var(--line); border-radius: 4px; padding: 0 6px; background: var(--soft);
   white-space: nowrap; }
 .policy-group { margin-top: 22px; }
-.policy-group > .head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 8px 12px; margin-bottom: 8px; }
-.policy-group > .head h3 code { font-size: 14.5px; }
+.policy-group .head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 8px 12px; margin-bottom: 8px; }
+.policy-group .head h3 code { font-size: 14.5px; }
 .finding { border: 1px solid var(--line); border-left: 4px solid var(--na); border-radius: 8px; padding: 14px 18px;
   margin: 10px 0; background: #fff; break-inside: avoid; page-break-inside: avoid; }
 .finding.k-mandatory { border-left-color: var(--fail); } .finding.k-advisory { border-left-color: #d4a72c; }
@@ -149,17 +154,28 @@ th.num { text-align: right; }
   margin: 12px 0 4px; }
 pre { margin: 0; background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px;
   white-space: pre-wrap; overflow-wrap: anywhere; max-height: 28em; overflow: auto; }
-.remedy { background: #f1f8ff; border: 1px solid #c8e1ff; border-radius: 6px; padding: 10px 12px; margin: 0; }
+.policy-group .head .count { color: var(--muted); font-size: 12.5px; }
+.pdesc { margin: 0 0 8px; font-size: 13px; }
+.policybox { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 4px 24px;
+  background: #f1f8ff; border: 1px solid #c8e1ff; border-radius: 8px; padding: 2px 16px 12px; margin-bottom: 10px; }
+.policybox p { margin: 0; }
+.policybox .doc { margin-top: 6px; font-size: 12.5px; }
+ul.ctl { margin: 0; padding: 0; list-style: none; font-size: 12.5px; }
+ul.ctl li { margin: 2px 0; }
 .none { padding: 18px; border: 1px dashed var(--line); border-radius: 8px; color: var(--muted); text-align: center; }
 .fw { margin-top: 18px; }
 .fw h3 { margin-bottom: 8px; }
 .fw h3 small { color: var(--muted); font-weight: 400; }
 .ctl-id { font-weight: 650; white-space: nowrap; }
+.sp { margin: 1px 0; white-space: nowrap; }
+.sp .badge { min-width: 96px; text-align: center; margin-right: 4px; }
+.kv.wide { grid-template-columns: 170px minmax(0, 1fr); }
+td code.pname { white-space: nowrap; }
 .params { margin: 0; padding: 0; list-style: none; }
 .params li { white-space: normal; overflow-wrap: anywhere; }
-.note { color: var(--muted); font-size: 12.5px; margin-top: 8px; }
+.note { color: var(--muted); font-size: 12.5px; margin: 8px 0 0; }
 footer { border-top: 1px solid var(--line); color: var(--muted); font-size: 12px; padding: 14px 40px 24px; }
-@media (max-width: 820px) {
+@media screen and (max-width: 820px) {
   .cards { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   .masthead dl { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   main, .masthead, footer { padding-left: 18px; padding-right: 18px; }
@@ -174,11 +190,22 @@ footer { border-top: 1px solid var(--line); color: var(--muted); font-size: 12px
   nav.toc { display: none; }
   section { break-before: auto; }
   #findings, #controls, #configuration { break-before: page; }
-  h2, h3, .policy-group > .head { break-after: avoid; page-break-after: avoid; }
+  h2, h3, .ghead { break-after: avoid; page-break-after: avoid; }
+  .ghead { break-inside: avoid; page-break-inside: avoid; }
   tr, .card, .finding { break-inside: avoid; page-break-inside: avoid; }
   pre { max-height: none; overflow: visible; }
+  .tablewrap { overflow: visible; }
+  table { font-size: 8.5pt; }
+  th { font-size: 7.5pt; padding: 5px 6px; } td { padding: 5px 6px; }
+  code, pre { font-size: 8.5pt; }
+  .desc { font-size: 8pt; }
+  .badge { font-size: 7.5pt; padding: 0 6px; }
+  .sp .badge { min-width: 78px; }
+  .chip { font-size: 7.5pt; }
+  .cards { gap: 8px; } .card { padding: 8px 10px; } .card .n { font-size: 18pt; }
+  .banner { padding: 12px 16px; margin-top: 16px; }
   a { color: inherit; }
-  .finding .doc a::after { content: " (" attr(href) ")"; color: var(--muted); font-size: 9pt; }
+  .policybox .doc a::after { content: " (" attr(href) ")"; color: var(--muted); font-size: 9pt; }
   thead { display: table-header-group; }
 }
 """
@@ -201,8 +228,8 @@ def _summary(result: AuditResult) -> str:
     word, _, why = c.verdict(result).partition(": ")
     banner = (f'<div class="banner {"pass" if ok else "fail"}" role="status">'
               f'<div class="mark" aria-hidden="true">{"&#10003;" if ok else "&#10007;"}</div>'
-              f'<div><div class="verdict">Gate {e(word)}</div><div class="why">{e(why[:1].upper() + why[1:])}. '
-              f'Gate: {e(c.gate_description(result))}.</div></div></div>')
+              f'<div><div class="verdict">Gate {e(word)}</div><div class="why">{e(why[:1].upper() + why[1:])}.</div>'
+              f'<div class="gate">Gate: {e(c.gate_description(result))}.</div></div></div>')
     cards = [("Resources audited", n.resources, ""), ("Policies evaluated", n.policies, ""),
              ("Mandatory violations", n.mandatory, "bad" if n.mandatory else ""),
              ("Advisory violations", n.advisory, "warn" if n.advisory else ""),
@@ -245,13 +272,14 @@ def _policies(result: AuditResult) -> str:
         policy = (f'<a href="#p-{e(name)}"><code>{e(name)}</code></a>' if count else f"<code>{e(name)}</code>")
         rows.append(
             f"<tr><td>{policy}<div class=\"desc\">{e(info.description)}</div></td>"
-            f'<td>{_badge(enforcement if enforcement != "disabled" else "disabled", enforcement)}</td>'
+            f'<td><span class="badge e-{e(enforcement)}">{e(enforcement)}</span></td>'
             f'<td><span class="sev sev-{e(info.severity)}">{e(info.severity)}</span></td>'
             f"<td>{_controls_chips(info.controls)}</td>"
             f'<td class="num">{checked if outcome else "-"}</td><td class="num">{count if outcome else "-"}</td>'
             f"<td>{_badge(status)}</td></tr>")
-    head = ("<thead><tr><th>Policy</th><th>Enforcement</th><th>Severity</th><th>Controls</th>"
-            '<th class="num">Resources</th><th class="num">Findings</th><th>Status</th></tr></thead>')
+    head = ('<thead><tr><th style="width:40%">Policy</th><th>Enforcement</th><th>Severity</th>'
+            '<th style="width:19%">Controls</th><th class="num">Resources</th><th class="num">Findings</th>'
+            "<th>Status</th></tr></thead>")
     return (f'<section id="policies"><h2>Policies <span class="count">({len(catalog.policies())})</span></h2>'
             f'<p class="lede">Every policy of the catalog, with the enforcement level in effect for this run. '
             f"Resources: how many resources the policy judged.</p>"
@@ -259,27 +287,36 @@ def _policies(result: AuditResult) -> str:
 
 
 def _finding(result: AuditResult, outcome, finding, blocking: bool) -> str:
-    info = result.info(outcome.name)
     enforcement = c.level(outcome.enforcement)
     kind_class = f"k-{enforcement}" if finding.kind == VIOLATION else "k-unverifiable"
     kind_badge = (_badge(enforcement, f"{enforcement.capitalize()} violation") if finding.kind == VIOLATION
                   else _badge("unverifiable", f"Unverifiable ({enforcement})"))
-    gate = _badge("blocking", "Blocks the gate") if blocking else _badge("nonblocking", "Does not block")
+    gate = _badge("blocking", "Blocks the gate") if blocking else _badge("nonblocking", "Does not block the gate")
     facts = [("Resource", f"<code>{e(finding.urn or '(stack)')}</code>"),
              ("Type", f"<code>{e(finding.resource_type or '-')}</code>")]
     where = result.stack_files.get(finding.urn)
     if where:
         facts.append(("Declared at", f"<code>{e(where)}</code>"))
-    facts.append(("Controls", ", ".join(f"{e(c.control_short(x))} <span class=\"desc\">"
-                                        f"({e(c.control_title(x))})</span>" for x in info.controls) or "-"))
     kv = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
-    evidence = (f'<div class="label">Evidence</div><pre>{e(_pretty_evidence(finding.evidence))}</pre>'
-                if finding.evidence else "")
-    doc = f' <span class="doc">{_link(info.url, "Documentation")}</span>' if info.url else ""
-    return (f'<article class="finding {kind_class}"><div class="top"><h4><code>{e(c.short_name(finding.urn))}</code></h4>'
-            f"{kind_badge} {gate}</div>"
-            f'<p class="msg">{e(finding.message)}</p><dl class="kv">{kv}</dl>{evidence}'
-            f'<div class="label">Remediation</div><p class="remedy">{e(info.remediation)}{doc}</p></article>')
+    if finding.evidence:
+        extra = f'<div class="label">Evidence</div><pre>{e(_pretty_evidence(finding.evidence))}</pre>'
+    elif finding.kind != VIOLATION:
+        extra = f'<p class="note">{e(c.UNVERIFIABLE_ADVICE.replace("`", ""))}</p>'
+    else:
+        extra = ""
+    return (f'<article class="finding {kind_class}"><div class="top"><h4><code>{e(c.short_name(finding.urn))}</code>'
+            f"</h4>{kind_badge} {gate}</div>"
+            f'<p class="msg">{e(finding.message)}</p><dl class="kv">{kv}</dl>{extra}</article>')
+
+
+def _policy_box(result: AuditResult, outcome) -> str:
+    """What a policy requires, how to fix it and what it supports: once per group."""
+    info = result.info(outcome.name)
+    controls = "".join(f"<li><strong>{e(c.control_short(x))}</strong> {e(c.control_title(x))}</li>"
+                       for x in info.controls)
+    doc = f'<div class="doc">{_link(info.url, "Documentation")}</div>' if info.url else ""
+    return (f'<div class="policybox"><div><div class="label">Remediation</div><p>{e(info.remediation)}</p>{doc}</div>'
+            f'<div><div class="label">Controls</div><ul class="ctl">{controls or "<li>none</li>"}</ul></div></div>')
 
 
 def _findings(result: AuditResult) -> str:
@@ -293,21 +330,30 @@ def _findings(result: AuditResult) -> str:
             info = result.info(outcome.name)
             cards = "".join(_finding(result, outcome, f, c.is_blocking(result, f, keys)) for f in findings)
             groups.append(
-                f'<div class="policy-group" id="p-{e(outcome.name)}"><div class="head">'
+                f'<div class="policy-group" id="p-{e(outcome.name)}"><div class="ghead"><div class="head">'
                 f"<h3><code>{e(outcome.name)}</code></h3>{_badge(outcome.status)}"
+                f'<span class="badge e-{e(c.level(outcome.enforcement))}">{e(c.level(outcome.enforcement))}</span>'
                 f'<span class="sev sev-{e(info.severity)}">{e(info.severity)}</span>'
-                f'<span class="desc">{e(info.description)}</span></div>{cards}</div>')
+                f'<span class="count">{e(c.plural(len(findings), "finding"))}</span></div>'
+                f'<p class="desc pdesc">{e(info.description)}</p>{_policy_box(result, outcome)}</div>{cards}</div>')
         body = "".join(groups)
     return (f'<section id="findings"><h2>Findings <span class="count">({len(pairs)})</span></h2>'
-            f'<p class="lede">Most severe first. A violation is a resource that breaks the policy; an unverifiable '
-            f"check needed a value that is not known yet (fail closed).</p>{body}</section>")
+            f'<p class="lede">Grouped by policy, most severe first. A violation is a resource that breaks the policy; '
+            f"an unverifiable check needed a value that is not known yet, and fails closed.</p>{body}</section>")
+
+
+def _enforcement_note(result: AuditResult, name: str) -> str:
+    setting = result.settings.get(name)
+    enforcement = c.level(setting.enforcement) if setting else "disabled"
+    return "" if enforcement == "mandatory" else f' <span class="desc">({e(enforcement)})</span>'
 
 
 def _controls(result: AuditResult) -> str:
     rows_by_fw: dict[str, list[str]] = {}
     for row in c.control_mapping(result):
         policies = "".join(
-            f'<div>{_badge(status, STATUS_TEXT.get(status, status))} <code>{e(name)}</code></div>'
+            f'<div class="sp">{_badge(status, STATUS_TEXT.get(status, status))} <code>{e(name)}</code>'
+            f'{_enforcement_note(result, name)}</div>'
             for name, status in row.policies) or '<span class="desc">no policy</span>'
         rows_by_fw.setdefault(row.framework, []).append(
             f'<tr><td class="ctl-id">{e(row.ident)}</td><td>{e(row.title)}</td>'
@@ -338,7 +384,7 @@ def _configuration(result: AuditResult) -> str:
         changed_any |= changed
         values = "".join(f"<li><code>{e(k)}</code> = <code>{e(c.format_param(v))}</code></li>"
                          for k, v in params.items()) or '<li class="desc">no parameters</li>'
-        rows.append(f"<tr><td><code>{e(name)}</code></td>"
+        rows.append(f'<tr><td><code class="pname">{e(name)}</code></td>'
                     f'<td><span class="enf{" changed" if changed else ""}">{e(enforcement)}</span></td>'
                     f'<td><span class="desc">{e(default)}</span></td><td><ul class="params">{values}</ul></td></tr>')
     config = (f"<code>{e(result.config_path)}</code>" if result.config_path
@@ -352,7 +398,7 @@ def _configuration(result: AuditResult) -> str:
     return (f'<section id="configuration"><h2>Configuration</h2>'
             f'<p class="lede">The settings this run used: the gate options and, for every policy, the enforcement '
             f"level in effect and its parameters.</p>"
-            f'<dl class="kv" style="margin-bottom:14px">{kv}</dl>'
+            f'<dl class="kv wide" style="margin-bottom:14px">{kv}</dl>'
             f'<div class="tablewrap"><table><thead><tr><th>Policy</th><th>Enforcement</th><th>Default</th>'
             f'<th>Parameters</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>{note}</section>')
 
@@ -368,7 +414,7 @@ def _source(result: AuditResult) -> str:
              ("Generated", f"{e(c.iso(result.generated_at))} (UTC)"),
              ("Reproduce", f"<code>{e(c.rerun_command(result))}</code>")]
     kv = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
-    return f'<section id="source"><h2>Source</h2><dl class="kv" style="margin-top:12px">{kv}</dl></section>'
+    return f'<section id="source"><h2>Source</h2><dl class="kv wide" style="margin-top:12px">{kv}</dl></section>'
 
 
 def render(result: AuditResult) -> str:

@@ -9,8 +9,9 @@ resource is an empty suite (tests="0") with status `not-applicable`.
 The verdict of a case mirrors the gate exactly (`AuditResult.blocking()`), so a red test in CI
 always means a red gate and vice versa:
 
-* a finding that blocks the gate makes the case a `<failure>` (type = the enforcement level,
-  message = the finding, or the first one and a count): a mandatory violation (unless
+* a finding that blocks the gate makes the case a `<failure>` (type = `mandatory` or
+  `advisory` for a violation, `unverifiable` for a check that could not be made; message = the
+  finding, or the first one and a count): a mandatory violation (unless
   `--fail-on never`), an advisory violation only with `--fail-on advisory`, and a mandatory
   check that is unverifiable unless `--allow-unverifiable`;
 * a violation that does not block (advisory under the default `--fail-on mandatory`, or any
@@ -20,8 +21,8 @@ always means a red gate and vice versa:
 * an unverifiable check that does not block is `<skipped>`: the check was not made, and
   reporting it as passed would be false.
 
-Every finding of the case is listed in the failure body or in `<system-out>`, with its
-evidence. `errors` is always 0: a rule that raises is a violation (fail closed), not an error.
+Every case's `<system-out>` starts with `resource: <URN>`; every finding of the case is listed
+in the failure body or in `<system-out>`, with its evidence. `errors` is always 0: a rule that raises is a violation (fail closed), not an error.
 The attributes (tests/failures/skipped) are computed from the cases themselves, and the output
 validates against the Jenkins/Surefire `junit-10.xsd`."""
 from __future__ import annotations
@@ -85,8 +86,12 @@ def _suite(result: AuditResult, outcome, keys, timestamp: str) -> ET.Element:
             message = first.message if len(blocking) == 1 else f"{first.message} (and {len(blocking) - 1} more)"
             kind = c.level(outcome.enforcement) if first.kind == VIOLATION else "unverifiable"
             failure = ET.SubElement(case, "failure", type=kind, message=_x(message))
-            failure.text = _x("\n".join(_describe(outcome, f) for f in findings)
-                              + f"\nresource: {urn}\nremediation: {info.remediation}\n")
+            advice = []
+            if any(f.kind == VIOLATION for f in findings):
+                advice.append(f"remediation: {info.remediation}")
+            if any(f.kind != VIOLATION for f in findings):
+                advice.append(c.UNVERIFIABLE_ADVICE.replace('`', ''))
+            failure.text = _x("\n".join([*(_describe(outcome, f) for f in findings), *advice]) + "\n")
         elif any(f.kind != VIOLATION for f in rest):
             skipped += 1
             first = next(f for f in rest if f.kind != VIOLATION)

@@ -17,6 +17,8 @@ from . import _common as c
 SHOWN = 10          # findings in the visible table
 COLLAPSED = 30      # further findings inside <details>
 MESSAGE_LIMIT = 140
+LEGEND = (("🔴", "mandatory violation"), ("🟡", "advisory violation"), ("❔", "unverifiable, blocks the gate"),
+          ("⚪", "unverifiable, allowed"), ("🟠", "violation, not blocking"))
 
 
 def _cell(text: str, limit: int = MESSAGE_LIMIT) -> str:
@@ -32,7 +34,9 @@ def _code(text: str) -> str:
 def _icon(result: AuditResult, outcome, finding, keys) -> str:
     if finding.kind != VIOLATION:
         return "❔" if c.is_blocking(result, finding, keys) else "⚪"
-    return "🔴" if c.level(outcome.enforcement) == "mandatory" else "🟡"
+    if c.level(outcome.enforcement) == "mandatory":
+        return "🔴" if c.is_blocking(result, finding, keys) else "🟠"
+    return "🟡"
 
 
 def _rows(result: AuditResult, pairs, keys) -> list[str]:
@@ -52,7 +56,7 @@ def render(result: AuditResult) -> str:
         f"### {icon} keyguard audit {c.verdict(result).replace(':', ' —', 1)}",
         "",
         f"<sub>{_cell(source.kind, 40)} {_code(source.path)} · stack {_code(source.stack)} · "
-        f"{_cell(c.gate_description(result), 120)} · keyguard {__version__} · {c.iso(result.generated_at)}</sub>",
+        f"gate {_code(c.gate_options(result))} · keyguard {__version__} · {c.iso(result.generated_at)}</sub>",
         "",
         "| Resources | Policies | Mandatory violations | Advisory violations | Unverifiable | Blocking |",
         "|---:|---:|---:|---:|---:|---:|",
@@ -69,16 +73,17 @@ def render(result: AuditResult) -> str:
         rest = len(pairs) - SHOWN - len(hidden)
         if rest > 0:
             lines += ["", f"…and {c.plural(rest, 'more finding')} not shown."]
-        lines += ["", "<sub>🔴 mandatory violation · 🟡 advisory violation · "
-                      "❔ unverifiable, blocking · ⚪ unverifiable, allowed</sub>"]
+        shown = {_icon(result, o, f, keys) for o, f in pairs[:SHOWN + COLLAPSED]}
+        legend = [f"{icon} {text}" for icon, text in LEGEND if icon in shown]
+        lines += ["", f"<sub>{' · '.join(legend)}</sub>"]
         advice = [a for a in c.next_steps(result) if a.blocking]
-        if advice:
+        if advice or counts.blocking_unverifiable:
             lines += ["", "<details><summary>How to fix</summary>", ""]
             lines += [f"- {_code(a.policy)}: {_cell(a.remediation, 300)}" for a in advice[:8]]
             if len(advice) > 8:
                 lines.append(f"- …and {c.plural(len(advice) - 8, 'more policy', 'more policies')}")
             if counts.blocking_unverifiable:
-                lines.append(f"- {_cell(c.UNVERIFIABLE_ADVICE, 300)}")
+                lines.append(f"- {c.UNVERIFIABLE_ADVICE}")
             lines += ["", "</details>"]
     else:
         lines += ["", f"No findings: all {c.plural(counts.policies, 'policy', 'policies')} passed "

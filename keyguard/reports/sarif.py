@@ -2,8 +2,11 @@
 
 One rule per enabled policy (help text and remediation, documentation link, severity,
 controls, and the `security-severity` number code scanning ranks alerts by); one result per
-finding with the resource URN as a logical location and, when the resource's declaration was
-found in the stack program, a physical location so code scanning annotates that line.
+finding with the resource URN as a logical location and a physical location: the line that
+declares the resource in the stack program when it was found (`AuditResult.stack_files`), so
+code scanning annotates that line, otherwise line 1 of the audited input (the state or preview
+file, or the program's `__main__.py`), because code scanning rejects a whole file in which any
+result has no physical location.
 
 Levels: `error` for a mandatory violation, `warning` for an advisory one, `note` for a check
 that could not be made (unverifiable). Whether a result blocks the gate is in its properties
@@ -74,17 +77,33 @@ def _result_level(enforcement: str, finding: Finding) -> str:
     return "error" if c.level(enforcement) == "mandatory" else "warning"
 
 
-def _artifact(where: str) -> dict[str, Any] | None:
+def _artifact_location(path: str) -> dict[str, Any]:
+    """A repository-relative path under %SRCROOT%, or a file URI for an absolute one."""
+    if PurePosixPath(path).is_absolute():
+        return {"uri": PurePosixPath(path).as_uri()}
+    if PureWindowsPath(path).is_absolute():
+        return {"uri": PureWindowsPath(path).as_uri()}
+    return {"uri": PurePosixPath(path.replace("\\", "/")).as_posix(), "uriBaseId": SRCROOT}
+
+
+def _declaration(where: str) -> dict[str, Any] | None:
     """`stack/keyguard_stack/program.py:42` -> a physical location (None if unparsable)."""
     path, _, line = where.rpartition(":")
     if not path or not line.isdigit() or int(line) < 1:
         return None
-    if PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute():
-        artifact = {"uri": PurePosixPath(path).as_uri() if PurePosixPath(path).is_absolute()
-                    else PureWindowsPath(path).as_uri()}
-    else:
-        artifact = {"uri": PurePosixPath(path.replace("\\", "/")).as_posix(), "uriBaseId": SRCROOT}
-    return {"artifactLocation": artifact, "region": {"startLine": int(line)}}
+    return {"artifactLocation": _artifact_location(path), "region": {"startLine": int(line)}}
+
+
+def _input_location(result: AuditResult) -> dict[str, Any] | None:
+    """Where a finding whose declaration was not found comes from: the audited state or preview
+    file, or the program's entry point. GitHub code scanning rejects a whole SARIF file if any
+    result lacks a physical location, so every result gets one."""
+    path = result.source.path
+    if not path:
+        return None
+    if result.source.kind == "program":
+        path = path.rstrip("/\\") + "/__main__.py"
+    return {"artifactLocation": _artifact_location(path), "region": {"startLine": 1}}
 
 
 def _fingerprint(finding: Finding) -> str:
@@ -95,12 +114,17 @@ def _fingerprint(finding: Finding) -> str:
 def _result(result: AuditResult, outcome, finding: Finding, rule_index: int, blocking: bool) -> dict[str, Any]:
     name = c.short_name(finding.urn)
     location: dict[str, Any] = {}
-    physical = _artifact(result.stack_files[finding.urn]) if finding.urn in result.stack_files else None
+    where = result.stack_files.get(finding.urn)
+    physical = _declaration(where) if where else None
+    label = f"{name} ({c.short_type(finding.resource_type)})"
+    if physical is None:
+        physical = _input_location(result)
+        label += ": declaration not found; location is the audited input"
     if physical:
         location["physicalLocation"] = physical
     location["logicalLocations"] = [{
         "name": name, "fullyQualifiedName": finding.urn or "(stack)", "kind": "resource"}]
-    location["message"] = {"text": f"{name} ({c.short_type(finding.resource_type)})"}
+    location["message"] = {"text": label}
     properties: dict[str, Any] = {
         "kind": finding.kind,
         "enforcement": c.level(outcome.enforcement),

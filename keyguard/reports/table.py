@@ -56,14 +56,9 @@ def _banner(result: AuditResult, g: _Glyphs) -> Panel:
     src = result.source
     detail = Text.assemble(
         ("source ", "dim"), f"{src.kind} {src.path}", (f"  {g.dot}  stack ", "dim"), src.stack or "-",
-        (f"  {g.dot}  gate ", "dim"), _gate(result))
+        (f"  {g.dot}  gate ", "dim"), c.gate_options(result))
     return Panel(Group(title, detail), box=g.box, border_style="green" if ok else "red", padding=(0, 1),
                  title=Text(f"keyguard audit {__version__}", style="bold"), title_align="left")
-
-
-def _gate(result: AuditResult) -> str:
-    """The gate as the options that set it: `--fail-on mandatory`, `--allow-unverifiable`."""
-    return f"--fail-on {result.fail_on}" + (" --allow-unverifiable" if result.allow_unverifiable else "")
 
 
 def _counts(result: AuditResult, g: _Glyphs) -> Group:
@@ -131,7 +126,7 @@ def _next_steps(result: AuditResult, g: _Glyphs) -> list:
     advice = c.next_steps(result)
     for item in advice[:REMEDIATIONS]:
         steps.append(Text.assemble((item.policy, "bold"),
-                                   (" (blocking)" if item.blocking else " (advisory)", "red" if item.blocking else "yellow"),
+                                   (" (blocking)" if item.blocking else " (not blocking)", "red" if item.blocking else "yellow"),
                                    f": {item.remediation}"))
     if len(advice) > REMEDIATIONS:
         steps.append(Text(f"{len(advice) - REMEDIATIONS} more policies have findings: see the HTML report.",

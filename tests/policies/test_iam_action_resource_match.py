@@ -204,3 +204,11 @@ def test_unknown_inline_policies_are_unverifiable():
     resources["iam_role"] = make("aws:iam/role:Role", "app-role", {"inlinePolicies": UNKNOWN})
     outcome = run(POLICY, resources)
     assert outcome.unverifiable == {(POLICY, "app-role")}
+
+
+@pytest.mark.parametrize("action,resource", [("s3:GetObject", [BUCKET_ARN, "*"]), ("s3:ListBucket", ["*", OBJECTS])])
+def test_star_next_to_a_mismatched_arn_does_not_excuse_it(action, resource):
+    # adding "*" must not hide a mismatch (iam-no-wildcard-resources judges the "*")
+    outcome = run(POLICY, _role(_doc(_allow(action, resource))))
+    assert outcome.violations == {(POLICY, "ai-app-role")}
+    assert any(f"grants {action} on {[r for r in resource if r != '*'][0]}," in m for m in outcome.messages)

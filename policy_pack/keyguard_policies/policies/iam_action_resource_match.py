@@ -21,16 +21,19 @@ def check(resource, params):
     for document, statement, resources in judged_statements(resource):
         if not statement.actions or statement.not_resources:
             continue
+        # "*" matches every action; it does not excuse the ARNs listed next to it (and
+        # iam-no-wildcard-resources judges it), so an action is paired with the named ARNs when there are any
+        named = [r for r in resources if r != "*"] or list(resources)
         granted = []
         for action in statement.actions:
             expanded = iam_catalog.expand(action)
             if not expanded:
                 continue  # unknown: iam-known-actions reports it
             granted.extend(expanded)
-            if not any(iam_catalog.resource_matches(a, r) for a in expanded for r in resources):
+            if not any(iam_catalog.resource_matches(a, r) for a in expanded for r in named):
                 shown = expanded[0] if len(expanded) == 1 else None
                 detail = _describe(shown) if shown else "none of whose actions apply to them"
-                yield Violation(f"{document.path} {statement.label} grants {action} on {shorten(resources)}, "
+                yield Violation(f"{document.path} {statement.label} grants {action} on {shorten(named)}, "
                                 f"{detail}", evidence=statement.evidence())
         if not granted:
             continue

@@ -51,7 +51,8 @@ def _judge(resource, owned, allowed):
         for statement in document.statements:
             if not statement.allows:
                 continue
-            services = {a.service.lower() for p in statement.actions for a in iam_catalog.expand(p)}
+            # actions that support only "*" (s3:ListAllMyBuckets, kms:ListKeys) reach no particular resource
+            services = {a.service.lower() for p in statement.actions for a in iam_catalog.expand(p) if a.resource_level}
             for arn in statement.resources:
                 if any(fnmatch.fnmatchcase(arn, pattern) for pattern in allowed):
                     continue

@@ -1,0 +1,1 @@
+"""keyguard's benchmark: `python -m bench` (see bench/README.md)."""

@@ -1,0 +1,111 @@
+"""The seed's Vault role document (seeds/000_cd1872afcdc672eb.txt) is not least privilege: it grants
+s3:ListBucket on an object ARN and S3 actions on the KMS key ARN. iam-action-resource-match must flag
+exactly that, and pass the stack's own document."""
+import json
+from pathlib import Path
+
+import pytest
+
+from keyguard_stack.documents import role_policy_document
+from tests.baseline import BUCKET, BUCKET_ARN, KEY_ARN, KEY_ID, UNKNOWN, baseline, make, run, with_props
+
+POLICY = "iam-action-resource-match"
+LEAST_PRIVILEGE = ["iam-no-wildcard-actions", "iam-no-wildcard-resources", "iam-no-not-action-not-resource",
+                   "iam-known-actions", "iam-action-resource-match", "iam-no-privilege-escalation",
+                   "iam-resources-scoped-to-stack"]
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_cd1872afcdc672eb.txt"
+
+
+def seed_role_document(bucket_arn: str, key_arn: str) -> dict:
+    """Exactly what the seed's `policy_document=...apply(lambda args: json.dumps({...}))` builds."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": [
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:ListBucket"
+            ],
+            "Resource": [
+                f"{bucket_arn}/*",  # S3 bucket ARN
+                f"{key_arn}"  # KMS key ARN
+            ]
+        }]
+    }
+
+
+def _with_role_document(document) -> dict:
+    resources = baseline()
+    resources["role"] = with_props(resources["role"], policyDocument=json.dumps(document))
+    return resources
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="the seed text is not next to this checkout")
+def test_reconstruction_matches_the_seed_text():
+    text = " ".join(SEED.read_text().split())
+    assert '"Action": [ "s3:GetObject", "s3:PutObject", "s3:ListBucket" ]' in text
+    assert '"Resource": [ f"{args[0]}/*", # S3 bucket ARN f"{args[1]}" # KMS key ARN ]' in text
+    assert "s3_bucket.arn, kms_key.arn" in text
+
+
+def test_seed_document_is_flagged_by_iam_action_resource_match():
+    outcome = run(POLICY, _with_role_document(seed_role_document(BUCKET_ARN, KEY_ARN)))
+    assert outcome.violations == {(POLICY, "ai-app-role")}
+    assert outcome.unverifiable == set()
+    assert outcome.messages == [
+        f"policyDocument statement #1 grants s3:ListBucket on {BUCKET_ARN}/*, {KEY_ARN}, which applies to "
+        "arn:${Partition}:s3:${Region}:${Account}:accesspoint/${AccessPointName} or arn:${Partition}:s3:::${BucketName}",
+        f"policyDocument statement #1 lists resource {KEY_ARN}, which none of its actions "
+        "(s3:GetObject, s3:PutObject, s3:ListBucket) applies to",
+    ]
+
+
+def test_seed_document_as_an_object_is_flagged_too():
+    resources = baseline()
+    resources["role"] = with_props(resources["role"], policyDocument=seed_role_document(BUCKET_ARN, KEY_ARN))
+    assert run(POLICY, resources).violations == {(POLICY, "ai-app-role")}
+
+
+def test_seed_document_passes_the_other_least_privilege_policies():
+    # its defects are mismatched pairs, which only iam-action-resource-match judges
+    resources = _with_role_document(seed_role_document(BUCKET_ARN, KEY_ARN))
+    for policy in LEAST_PRIVILEGE:
+        if policy != POLICY:
+            assert run(policy, resources).violations == set(), policy
+
+
+def test_seed_document_is_unverifiable_while_the_arns_are_unknown():
+    # during preview the seed's document is an Output of not-yet-created ARNs
+    resources = baseline()
+    resources["role"] = with_props(resources["role"], policyDocument=UNKNOWN)
+    outcome = run(POLICY, resources)
+    assert outcome.violations == set() and outcome.unverifiable == {(POLICY, "ai-app-role")}
+
+
+def test_stack_role_document_is_not_flagged():
+    document = role_policy_document(BUCKET_ARN, KEY_ARN)
+    resources = _with_role_document(document)
+    for policy in LEAST_PRIVILEGE:
+        outcome = run(policy, resources)
+        assert outcome.violations == set() and outcome.unverifiable == set(), (policy, outcome.messages)
+        assert outcome.status == "pass"
+
+
+def test_stack_role_document_fixes_each_seed_defect():
+    document = role_policy_document(BUCKET_ARN, KEY_ARN)
+    grants = {(a, r) for s in document["Statement"] for a in s["Action"] for r in s["Resource"]}
+    assert ("s3:ListBucket", BUCKET_ARN) in grants
+    assert {("s3:GetObject", f"{BUCKET_ARN}/*"), ("s3:PutObject", f"{BUCKET_ARN}/*")} <= grants
+    assert {("kms:Decrypt", KEY_ARN), ("kms:GenerateDataKey", KEY_ARN)} <= grants
+    assert not any(a.startswith("s3:") and r == KEY_ARN for a, r in grants)
+
+
+def test_seed_bucket_shape_with_inline_kms_encryption_passes_s3_bucket_sse_kms_cmk():
+    # the seed encrypts inline with kms_key.id: deprecated, but customer-managed
+    resources = baseline()
+    del resources["encryption"]
+    resources["bucket"] = make("aws:s3/bucket:Bucket", "ai-app-data", {
+        "bucket": BUCKET, "serverSideEncryptionConfiguration": {"rule": {"applyServerSideEncryptionByDefault": {
+            "sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ID}}}}, {"id": BUCKET, "arn": BUCKET_ARN})
+    assert run("s3-bucket-sse-kms-cmk", resources).status == "pass"
