@@ -107,7 +107,7 @@ def documents_of(resource: Resource) -> Iterator[Document]:
             for i, item in enumerate(as_list(items)):
                 if not isinstance(item, dict):
                     raise Malformed(f"{list_name}[{i}] is not an object")
-                if item.get(field) is not None:
+                if item.get(field) not in (None, ""):  # {"name": "", "policy": ""}: "no inline policies"
                     yield parse(item[field], f"{list_name}[{i}].{field}", spec["kind"])
         elif resource.props.get(prop) is not None:
             yield parse(resource.props[prop], prop, spec["kind"])

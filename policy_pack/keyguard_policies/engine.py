@@ -55,10 +55,26 @@ def run_resource_rule(rule: Rule, resource: Resource, params: Mapping, stack: St
     return out
 
 
+def subjects_of(rule: Rule, stack: Stack) -> tuple[list[Resource], list[Finding]]:
+    """The resources a stack rule judges; if working that out fails, a fail-closed finding."""
+    out: list[Finding] = []
+    try:
+        return list(rule.subjects(stack)), out
+    except Exception as err:  # noqa: BLE001 - reported, never raised
+        _collect(rule, _raising(err), None, stack, out)
+        return [], out
+
+
+def _raising(err: Exception) -> Iterator[Violation]:
+    raise err
+    yield  # pragma: no cover - makes this a generator
+
+
 def run_stack_rule(rule: Rule, stack: Stack, params: Mapping) -> list[Finding]:
     """Stack rules report per resource; one that raises is reported on its first subject."""
-    out: list[Finding] = []
-    subjects = list(rule.subjects(stack))
+    subjects, out = subjects_of(rule, stack)
+    if out:
+        return out
     _collect(rule, _lazy(rule.check_stack, stack, params), subjects[0] if subjects else None, stack, out)
     return out
 
@@ -78,8 +94,10 @@ def evaluate(stack: Stack, settings: Mapping[str, catalog.PolicySettings] | None
         if setting.enforcement == "disabled":
             continue
         if rule.KIND == "stack":
-            subjects = [r.urn for r in rule.subjects(stack)]
-            findings = run_stack_rule(rule, stack, setting.params) if subjects else []
+            found, findings = subjects_of(rule, stack)
+            subjects = [r.urn for r in found]
+            if subjects:
+                findings = run_stack_rule(rule, stack, setting.params)
         else:
             subjects, findings = [], []
             for resource in stack.of_type(*rule.SUPPORTED_RESOURCES):

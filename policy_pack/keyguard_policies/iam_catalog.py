@@ -92,6 +92,20 @@ def expand(pattern: str) -> tuple[Action, ...]:
     return tuple(a for s in services for key, a in _index().actions[s].items() if name_re.match(key))
 
 
+@functools.lru_cache(maxsize=4096)
+def names(pattern: str) -> frozenset[str]:
+    """Lower-case names of every action `pattern` matches (plus the pattern itself when exact,
+    known or not): the sets the privilege-escalation check intersects."""
+    found = frozenset(a.name.lower() for a in expand(pattern))
+    return found if is_pattern(pattern) else found | {pattern.lower()}
+
+
+@functools.lru_cache(maxsize=4096)
+def resource_level_names(pattern: str) -> tuple[str, ...]:
+    """Sorted names of the actions `pattern` matches that can be scoped to resources."""
+    return tuple(sorted(a.name for a in expand(pattern) if a.resource_level))
+
+
 @functools.lru_cache(maxsize=8192)
 def arn_pattern(service: str, resource_type: str) -> re.Pattern | None:
     """A regex for the ARNs of one resource type. Placeholders match any text; `${BucketName}`

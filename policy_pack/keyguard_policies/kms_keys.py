@@ -32,6 +32,8 @@ def alias_target(stack: Stack, alias: Resource) -> Resource | None:
         if stack.by_urn.get(urn) and stack.by_urn[urn].type == KEY_TYPE:
             return stack.by_urn[urn]
     target = alias.get("targetKeyId")
+    if not isinstance(target, str):
+        return None
     for key in stack.of_type(KEY_TYPE):
         if target in key_identifiers(key):
             return key

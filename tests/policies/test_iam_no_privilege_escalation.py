@@ -4,7 +4,7 @@ import json
 import pytest
 
 from keyguard_policies.documents import locations
-from tests.baseline import (ACCOUNT, BUCKET_ARN, KEY_ARN, KEY_ID, UNKNOWN, baseline, document_carriers, make,
+from tests.baseline import (ACCOUNT, BUCKET_ARN, KEY_ARN, UNKNOWN, baseline, document_carriers, make,
                             role_document, run, with_props)
 
 POLICY = "iam-no-privilege-escalation"

@@ -34,3 +34,10 @@ def test_every_document_location_and_form():
     carriers = document_carriers(doc)
     assert len(carriers) == 18  # 9 locations x (string, object)
     assert run(POLICY, carriers).violations == {(POLICY, c.name) for c in carriers}
+
+
+def test_empty_inline_policy_marker_is_not_a_document():
+    """pulumi-aws sends `inlinePolicies: [{name: "", policy: ""}]` to mean "no inline policies"."""
+    from tests.baseline import make
+    role = make("aws:iam/role:Role", "no-inline", {"inlinePolicies": [{"name": "", "policy": ""}]})
+    assert run(POLICY, [role]).violations == set() and run(POLICY, [role]).status == "pass"

@@ -16,7 +16,7 @@ def _with_role(duration=DELETE):
     return resources
 
 
-def test_baseline_is_not_applicable():
+def test_baseline_passes():
     outcome = run(POLICY, baseline())
     assert outcome.violations == set()
     assert outcome.status == "not-applicable"

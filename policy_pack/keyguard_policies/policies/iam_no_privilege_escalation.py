@@ -17,9 +17,8 @@ def escalation_actions() -> frozenset[str]:
     return frozenset(a.lower() for a in data["actions"])
 
 
-def _names(patterns) -> set[str]:
-    return {a.name.lower() for p in patterns for a in iam_catalog.expand(p)} | \
-           {p.lower() for p in patterns if not iam_catalog.is_pattern(p)}
+def _names(patterns) -> frozenset[str]:
+    return frozenset().union(*(iam_catalog.names(p) for p in patterns))
 
 
 def check(resource, params):

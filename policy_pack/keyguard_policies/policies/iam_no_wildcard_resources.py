@@ -15,8 +15,7 @@ def check(resource, params):
                  if names_everything(r) and not (document.kind == KEY_POLICY and raw == "*")]
         if not broad:
             continue
-        scoped = sorted({a.name for action in statement.actions for a in iam_catalog.expand(action)
-                         if a.resource_level})
+        scoped = sorted(set().union(*(iam_catalog.resource_level_names(a) for a in statement.actions)))
         if scoped:
             yield Violation(f"{document.path} {statement.label} grants {shorten(scoped)} on {', '.join(broad)}",
                             evidence=statement.evidence())
