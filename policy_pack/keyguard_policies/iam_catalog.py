@@ -128,6 +128,21 @@ def arn_pattern(service: str, resource_type: str) -> re.Pattern | None:
     return re.compile("^" + "".join(regex) + "$", re.IGNORECASE)
 
 
+_PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
+
+
+def describe_resource_types(action: Action) -> str:
+    """`bucket (arn:aws:s3:::<BucketName>) or accesspoint (...)`, for messages."""
+    if not action.resource_types:
+        return 'only Resource "*"'
+    formats = _index().arn_formats.get(action.service.lower(), {})
+    shown = []
+    for type_name in action.resource_types:
+        fmt = _PLACEHOLDER.sub(r"<\1>", formats.get(type_name, "").replace("${Partition}", "aws"))
+        shown.append(f"{type_name} ({fmt})" if fmt else type_name)
+    return " or ".join(shown)
+
+
 def _instantiations(arn: str) -> tuple[str, ...]:
     """Concrete stand-ins for an ARN with IAM wildcards: `*` may cover one name or a path."""
     if "*" not in arn and "?" not in arn:

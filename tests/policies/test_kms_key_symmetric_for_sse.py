@@ -121,3 +121,15 @@ def test_object_kms_key_is_a_use(type_):
     resources["object"] = make(type_, "weights", {"bucket": BUCKET, "serverSideEncryption": "aws:kms",
                                                   "kmsKeyId": UNKNOWN}, deps={"kmsKeyId": [resources["signing"].urn]})
     assert run(POLICY, resources).violations == {(POLICY, "signing-key")}
+
+
+def test_unknown_rules_still_judge_the_key_they_depend_on():
+    """During preview a rule's key ARN makes the whole `rules` unknown (pulumi/pulumi#7854); the
+    property dependency still says which stack key encrypts the bucket."""
+    from tests.baseline import UNKNOWN, baseline, run, with_props
+    resources = baseline()
+    resources["encryption"] = with_props(resources["encryption"], rules=UNKNOWN)
+    outcome = run("kms-key-symmetric-for-sse", resources)
+    assert outcome.status == "pass" and outcome.violations == set() and outcome.unverifiable == set()
+    resources["key"] = with_props(resources["key"], customerMasterKeySpec="RSA_2048")
+    assert run("kms-key-symmetric-for-sse", resources).violations == {("kms-key-symmetric-for-sse", "ai-app-kms-key")}

@@ -11,10 +11,8 @@ NAME = "iam-action-resource-match"
 
 def _describe(action) -> str:
     if not action.resource_types:
-        return "which supports only Resource \"*\""
-    formats = [iam_catalog._index().arn_formats.get(action.service.lower(), {}).get(t, t)
-               for t in action.resource_types]
-    return "which applies to " + " or ".join(formats)
+        return 'which supports only Resource "*"'
+    return "which applies to " + iam_catalog.describe_resource_types(action)
 
 
 def check(resource, params):

@@ -3,7 +3,7 @@ encryption (bucket defaults, configuration resources, objects) refers to; a key 
 stack is not applicable."""
 from ..kms_keys import KEY_TYPE, KeyLookup
 from ..s3_encryption import BUCKET_TYPES, CONFIG_TYPES, OBJECT_TYPES, config_rules, inline_rules
-from ..values import Malformed, Unverifiable, as_str, describe_unknown, is_unknown
+from ..values import UNKNOWN, Malformed, Unverifiable, as_str, describe_unknown, is_unknown
 from . import Violation, per_subject, unverified
 
 NAME = "kms-key-symmetric-for-sse"
@@ -15,7 +15,15 @@ def _references(stack):
     for resource in stack.of_type(*BUCKET_TYPES, *CONFIG_TYPES):
         try:
             rules = config_rules(resource) if resource.type in CONFIG_TYPES else inline_rules(resource)
-        except (Unverifiable, Malformed):
+        except Unverifiable:
+            # the rules are not known yet, but the keys they were computed from are
+            props = ("rules",) if resource.type in CONFIG_TYPES else (
+                "serverSideEncryptionConfiguration", "serverSideEncryptionConfigurations")
+            for prop in props:
+                if resource.depends_on(prop):
+                    yield resource, UNKNOWN, resource.depends_on(prop), prop
+            continue
+        except Malformed:
             continue  # reported by s3-bucket-sse-kms-cmk
         for rule in rules:
             if rule.uses_kms or is_unknown(rule.algorithm):
