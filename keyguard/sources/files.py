@@ -60,7 +60,8 @@ def _resource(entry: dict, props_key: str, secrets: dict[str, set[str]], where: 
                     property_dependencies={k: tuple(v or ()) for k, v in prop_deps.items()})
 
 
-def load_state(path: Path, secrets: dict[str, set[str]], tick: Callable[[int], None] | None = None) -> tuple[list[Resource], str]:
+def load_state(path: Path, secrets: dict[str, set[str]],
+               tick: Callable[[int], None] | None = None) -> tuple[list[Resource], str]:
     data = read_json(path)
     deployment = data.get("deployment") if isinstance(data, dict) else None
     if not isinstance(deployment, dict) or "version" not in data:
@@ -71,35 +72,40 @@ def load_state(path: Path, secrets: dict[str, set[str]], tick: Callable[[int], N
     entries = deployment.get("resources") or []
     if not isinstance(entries, list):
         raise UsageError(f"{path}: deployment.resources is not a list")
-    resources, stack = [], ""
-    for i, entry in enumerate(_ticking(entries, tick)):
-        if not isinstance(entry, dict):
-            raise UsageError(f"{path}: deployment.resources[{i}] is not an object")
-        stack = stack or stack_of(str(entry.get("urn", "")))
-        if entry.get("delete") or not _audited(str(entry.get("type", ""))):
-            continue
-        resources.append(_resource(entry, "inputs", secrets, f"{path}: deployment.resources[{i}]"))
-    return resources, stack
+    # a resource pending deletion (`delete: true`) is on its way out: not audited
+    return _resources(path, entries, "deployment.resources", lambda e, where: None if e.get("delete") else e,
+                      secrets, tick)
 
 
-def load_preview(path: Path, secrets: dict[str, set[str]], tick: Callable[[int], None] | None = None) -> tuple[list[Resource], str]:
+def load_preview(path: Path, secrets: dict[str, set[str]],
+                 tick: Callable[[int], None] | None = None) -> tuple[list[Resource], str]:
     data = read_json(path)
     steps = data.get("steps") if isinstance(data, dict) else None
     if not isinstance(steps, list):
         raise UsageError(f"{path}: not a `pulumi preview --json` output (no \"steps\" list)")
-    resources, stack = [], ""
-    for i, step in enumerate(_ticking(steps, tick)):
-        if not isinstance(step, dict):
-            raise UsageError(f"{path}: steps[{i}] is not an object")
-        stack = stack or stack_of(str(step.get("urn", "")))
+
+    def new_state(step: dict, where: str) -> dict | None:
         if step.get("op") in DELETE_OPS:
-            continue
-        state = step.get("newState")
-        if not isinstance(state, dict):
-            raise UsageError(f"{path}: steps[{i}] ({step.get('op')}) has no newState")
-        if not _audited(str(state.get("type", ""))):
-            continue
-        resources.append(_resource(state, "inputs", secrets, f"{path}: steps[{i}].newState"))
+            return None
+        if not isinstance(step.get("newState"), dict):
+            raise UsageError(f"{where} ({step.get('op')}) has no newState")
+        return step["newState"]
+
+    return _resources(path, steps, "steps", new_state, secrets, tick)
+
+
+def _resources(path: Path, items: list, label: str, select: Callable[[dict, str], dict | None],
+               secrets: dict[str, set[str]], tick) -> tuple[list[Resource], str]:
+    """The audited resources among `items` (what `select` picks from each), and the stack name."""
+    resources, stack = [], ""
+    for i, item in enumerate(_ticking(items, tick)):
+        where = f"{path}: {label}[{i}]"
+        if not isinstance(item, dict):
+            raise UsageError(f"{where} is not an object")
+        stack = stack or stack_of(str(item.get("urn", "")))
+        entry = select(item, where)
+        if entry is not None and _audited(str(entry.get("type", ""))):
+            resources.append(_resource(entry, "inputs", secrets, where))
     return resources, stack
 
 
