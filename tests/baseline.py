@@ -20,6 +20,22 @@ BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
 KEY_ID = "0f6b8a52-7c1e-4e0a-9a55-3d2e1b7f9c10"
 KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}"
 BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/vault-user-boundary"
+OBJECTS = f"{BUCKET_ARN}/*"
+"""The ARN pattern of every object in the design's bucket."""
+OTHER_KEY = "arn:aws:kms:us-east-1:999999999999:key/11111111-2222-3333-4444-555555555555"
+"""The ARN of a KMS key in another account, which the design does not manage."""
+ENCRYPTION_V2 = ("aws:s3/bucketServerSideEncryptionConfigurationV2:"
+                 "BucketServerSideEncryptionConfigurationV2")
+"""The type of the V2 bucket encryption configuration resource."""
+ROOT = {"Sid": "EnableRoot", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": "kms:*", "Resource": "*"}
+"""The default key policy statement that delegates the key to the account's root."""
+APP = {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"}
+"""A named principal (the account's app role), which resource and key policies require."""
+IAM_LEAST_PRIVILEGE = ["iam-no-wildcard-actions", "iam-no-wildcard-resources", "iam-no-not-action-not-resource",
+                       "iam-known-actions", "iam-action-resource-match", "iam-no-privilege-escalation",
+                       "iam-resources-scoped-to-stack"]
+"""The least-privilege policies that judge IAM policy documents, in catalog order."""
 T = {
     "key": "aws:kms/key:Key",
     "alias": "aws:kms/alias:Alias",
@@ -43,9 +59,7 @@ def role_document(bucket_arn: str = BUCKET_ARN, key_arn: str = KEY_ARN) -> dict:
 
 def _r(role: str, name: str, props: dict, outputs: dict | None = None,
        deps: Mapping[str, Iterable[str]] | None = None) -> Resource:
-    prop_deps = {k: tuple(v) for k, v in (deps or {}).items()}
-    return Resource(urn(T[role], name), T[role], props, outputs or {},
-                    tuple(sorted({u for v in prop_deps.values() for u in v})), prop_deps)
+    return make(T[role], name, props, outputs, deps)
 
 
 KEY_URN = urn(T["key"], "ai-app-kms-key")
@@ -148,5 +162,66 @@ def document_carriers(document: dict, name: str = "carrier") -> list[Resource]:
     return out
 
 
+def baseline_with(name: str, /, **changes: Any) -> dict[str, Resource]:
+    """The design with the inputs of its resource `name` changed as `with_props` changes them."""
+    resources = baseline()
+    resources[name] = with_props(resources[name], **changes)
+    return resources
+
+
+def policy_doc(*statements: dict) -> dict:
+    """A policy document (Version 2012-10-17) holding `statements` as a list."""
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def allow(action: Any, resource: Any, **extra: Any) -> dict:
+    """An Allow statement of `action` on `resource`, with `extra` elements (Principal, Condition, ...)."""
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+def with_role_document(doc: Any, form: str = "string",
+                       resources: dict[str, Resource] | None = None) -> dict[str, Resource]:
+    """The design (or `resources`) with the Vault role's policyDocument `doc`, as a JSON string or (else) as is."""
+    resources = resources or baseline()
+    resources["role"] = with_props(resources["role"], policyDocument=json.dumps(doc) if form == "string" else doc)
+    return resources
+
+
+def with_key_policy(doc: Any, form: str = "string", outputs: bool = True) -> dict[str, Resource]:
+    """The design with the KMS key's policy `doc` (JSON string or as is); `outputs=False` leaves its ARN unknown."""
+    resources = baseline()
+    key = with_props(resources["key"], policy=json.dumps(doc) if form == "string" else doc)
+    resources["key"] = key if outputs else dataclasses.replace(key, outputs={})
+    return resources
+
+
+def raw_carriers(value: Any, kinds: Iterable[str] | None = None) -> list[Resource]:
+    """Every document location (only those of `kinds`, if given) holding `value` as is."""
+    from keyguard_policies.documents import locations
+    out = []
+    for type_, specs in locations().items():
+        if kinds is not None and specs[0]["kind"] not in kinds:
+            continue
+        prop = specs[0]["property"]
+        inline = prop == "inlinePolicies[].policy"
+        props = {"inlinePolicies": [{"name": "i", "policy": value}]} if inline else {prop: value}
+        out.append(make(type_, "raw-" + type_.split(":")[-1].lower(), props))
+    return out
+
+
+def malformed_documents(principal: Any = APP) -> list[tuple[Any, str]]:
+    """Fresh (malformed document, expected defect message part) cases; statements name `principal` unless None."""
+    named = {} if principal is None else {"Principal": principal}
+    return [
+        ("{not json", "is not valid JSON"),
+        ({"Version": "2012-10-17"}, "has no Statement"),
+        (policy_doc({"Effect": "allow", **named, "Action": "s3:GetObject", "Resource": "*"}), "Effect is 'allow'"),
+        (policy_doc({"Effect": "Allow", **named, "Action": 42, "Resource": "*"}), "Action contains 42"),
+    ]
+
+
 __all__ = ["ACCOUNT", "BUCKET", "BUCKET_ARN", "KEY_ARN", "KEY_ID", "UNKNOWN", "T", "baseline", "with_props", "make",
-           "run", "document_carriers", "DELETE", "role_document", "urn"]
+           "run", "document_carriers", "DELETE", "role_document", "urn",
+           "APP", "BUCKET_URN", "ENCRYPTION_V2", "IAM_LEAST_PRIVILEGE", "KEY_URN", "OBJECTS", "OTHER_KEY", "ROOT",
+           "allow", "baseline_with", "malformed_documents", "policy_doc", "raw_carriers", "with_key_policy",
+           "with_role_document"]

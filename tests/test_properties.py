@@ -21,15 +21,13 @@ from keyguard_policies.documents import IDENTITY, KEY_POLICY, locations
 from keyguard_policies.engine import evaluate
 from keyguard_policies.model import VIOLATION, Stack
 from keyguard_policies.policies import RULES
-from tests.baseline import ACCOUNT, BUCKET_ARN, KEY_ARN, UNKNOWN, baseline, make
+from tests.baseline import ACCOUNT, BUCKET_ARN, IAM_LEAST_PRIVILEGE, KEY_ARN, ROOT, UNKNOWN, baseline, make
 
 SETTINGS = settings(max_examples=int(os.environ.get("KEYGUARD_HYPOTHESIS_EXAMPLES", 200)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # The policies that read policy documents: six resource rules over every location, the stack rule
 # over identity documents, and the key-policy rule over key policies.
-LEAST_PRIVILEGE = ["iam-no-wildcard-actions", "iam-no-wildcard-resources", "iam-no-not-action-not-resource",
-                   "iam-known-actions", "iam-action-resource-match", "iam-no-privilege-escalation",
-                   "iam-resources-scoped-to-stack", "kms-key-policy-no-public-principal"]
+LEAST_PRIVILEGE = [*IAM_LEAST_PRIVILEGE, "kms-key-policy-no-public-principal"]
 INTERNAL_ERROR = "could not be evaluated"
 CARRIER_KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/5d1c0c3e-carrier"
 
@@ -77,16 +75,12 @@ def statements(draw):
     return statement
 
 
-ROOT_DELEGATION = {"Sid": "EnableRoot", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                   "Action": "kms:*", "Resource": "*"}
-
-
 @st.composite
 def documents(draw):
     """Valid policy documents: `Statement` a single object or a list, values single or lists."""
     listed = draw(st.lists(statements(), min_size=1, max_size=4))
     if draw(st.integers(0, 4)) == 0:
-        listed.insert(0, dict(ROOT_DELEGATION))
+        listed.insert(0, dict(ROOT))
     doc = {"Statement": listed if len(listed) > 1 or draw(st.booleans()) else listed[0]}
     if draw(st.booleans()):
         doc = {"Version": "2012-10-17", **doc}

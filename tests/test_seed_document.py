@@ -1,18 +1,15 @@
 """The seed's Vault role document (seeds/000_cd1872afcdc672eb.txt) is not least privilege: it grants
 s3:ListBucket on an object ARN and S3 actions on the KMS key ARN. iam-action-resource-match must flag
 exactly that, and pass the stack's own document."""
-import json
 from pathlib import Path
 
 import pytest
 
 from keyguard_stack.documents import role_policy_document
-from tests.baseline import BUCKET, BUCKET_ARN, KEY_ARN, KEY_ID, UNKNOWN, baseline, make, run, with_props
+from tests.baseline import (BUCKET, BUCKET_ARN, IAM_LEAST_PRIVILEGE, KEY_ARN, KEY_ID, UNKNOWN, baseline, make, run,
+                            with_props, with_role_document)
 
 POLICY = "iam-action-resource-match"
-LEAST_PRIVILEGE = ["iam-no-wildcard-actions", "iam-no-wildcard-resources", "iam-no-not-action-not-resource",
-                   "iam-known-actions", "iam-action-resource-match", "iam-no-privilege-escalation",
-                   "iam-resources-scoped-to-stack"]
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_cd1872afcdc672eb.txt"
 
 
@@ -35,12 +32,6 @@ def seed_role_document(bucket_arn: str, key_arn: str) -> dict:
     }
 
 
-def _with_role_document(document) -> dict:
-    resources = baseline()
-    resources["role"] = with_props(resources["role"], policyDocument=json.dumps(document))
-    return resources
-
-
 @pytest.mark.skipif(not SEED.exists(), reason="the seed text is not next to this checkout")
 def test_reconstruction_matches_the_seed_text():
     text = " ".join(SEED.read_text().split())
@@ -50,7 +41,7 @@ def test_reconstruction_matches_the_seed_text():
 
 
 def test_seed_document_is_flagged_by_iam_action_resource_match():
-    outcome = run(POLICY, _with_role_document(seed_role_document(BUCKET_ARN, KEY_ARN)))
+    outcome = run(POLICY, with_role_document(seed_role_document(BUCKET_ARN, KEY_ARN)))
     assert outcome.violations == {(POLICY, "ai-app-role")}
     assert outcome.unverifiable == set()
     assert outcome.messages == [
@@ -69,8 +60,8 @@ def test_seed_document_as_an_object_is_flagged_too():
 
 def test_seed_document_passes_the_other_least_privilege_policies():
     # its defects are mismatched pairs, which only iam-action-resource-match judges
-    resources = _with_role_document(seed_role_document(BUCKET_ARN, KEY_ARN))
-    for policy in LEAST_PRIVILEGE:
+    resources = with_role_document(seed_role_document(BUCKET_ARN, KEY_ARN))
+    for policy in IAM_LEAST_PRIVILEGE:
         if policy != POLICY:
             assert run(policy, resources).violations == set(), policy
 
@@ -85,8 +76,8 @@ def test_seed_document_is_unverifiable_while_the_arns_are_unknown():
 
 def test_stack_role_document_is_not_flagged():
     document = role_policy_document(BUCKET_ARN, KEY_ARN)
-    resources = _with_role_document(document)
-    for policy in LEAST_PRIVILEGE:
+    resources = with_role_document(document)
+    for policy in IAM_LEAST_PRIVILEGE:
         outcome = run(policy, resources)
         assert outcome.violations == set() and outcome.unverifiable == set(), (policy, outcome.messages)
         assert outcome.status == "pass"

@@ -1,55 +1,12 @@
-import dataclasses
 import json
 
 import pytest
 
-from keyguard_policies.documents import locations
-from tests.baseline import (ACCOUNT, BUCKET_ARN, KEY_ARN, UNKNOWN, baseline, document_carriers, make, role_document,
-                            run, with_props)
+from tests.baseline import (ACCOUNT, APP, BUCKET_ARN, KEY_ARN, OBJECTS, ROOT, UNKNOWN, allow, baseline,
+                            document_carriers, make, malformed_documents, policy_doc, raw_carriers, role_document, run,
+                            with_key_policy, with_props, with_role_document)
 
 POLICY = "iam-action-resource-match"
-OBJECTS = f"{BUCKET_ARN}/*"
-ROOT = {"Sid": "EnableRoot", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-        "Action": "kms:*", "Resource": "*"}
-APP = {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"}
-
-
-def _doc(*statements):
-    return {"Version": "2012-10-17", "Statement": list(statements)}
-
-
-def _allow(action, resource, **extra):
-    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
-
-
-def _role(doc, form="string"):
-    resources = baseline()
-    resources["role"] = with_props(resources["role"], policyDocument=json.dumps(doc) if form == "string" else doc)
-    return resources
-
-
-def _key(doc, outputs=True):
-    resources = baseline()
-    key = with_props(resources["key"], policy=json.dumps(doc))
-    resources["key"] = key if outputs else dataclasses.replace(key, outputs={})
-    return resources
-
-
-def _raw_carriers(value):
-    out = []
-    for type_, specs in locations().items():
-        prop = specs[0]["property"]
-        props = {"inlinePolicies": [{"name": "i", "policy": value}]} if prop == "inlinePolicies[].policy" else {prop: value}
-        out.append(make(type_, "raw-" + type_.split(":")[-1].lower(), props))
-    return out
-
-
-MALFORMED = [
-    ("{not json", "is not valid JSON"),
-    ({"Version": "2012-10-17"}, "has no Statement"),
-    (_doc({"Effect": "allow", "Principal": APP, "Action": "s3:GetObject", "Resource": "*"}), "Effect is 'allow'"),
-    (_doc({"Effect": "Allow", "Principal": APP, "Action": 42, "Resource": "*"}), "Action contains 42"),
-]
 
 
 def test_baseline_passes():
@@ -64,24 +21,24 @@ def test_baseline_passes():
     ("s3:Get*", [BUCKET_ARN, OBJECTS]), ("kms:Decrypt", "arn:aws:kms:*:*:key/*"),
 ])
 def test_correct_pairs_pass(action, resource):
-    outcome = run(POLICY, _role(_doc(_allow(action, resource))))
+    outcome = run(POLICY, with_role_document(policy_doc(allow(action, resource))))
     assert outcome.violations == set() and outcome.status == "pass"
 
 
 def test_list_bucket_on_object_arn_is_flagged():
-    outcome = run(POLICY, _role(_doc(_allow("s3:ListBucket", OBJECTS))))
+    outcome = run(POLICY, with_role_document(policy_doc(allow("s3:ListBucket", OBJECTS))))
     assert outcome.violations == {(POLICY, "ai-app-role")}
     assert any(m.startswith(f"policyDocument statement #1 grants s3:ListBucket on {OBJECTS}") for m in outcome.messages)
 
 
 def test_get_object_on_bucket_arn_is_flagged():
-    outcome = run(POLICY, _role(_doc(_allow("s3:GetObject", BUCKET_ARN))))
+    outcome = run(POLICY, with_role_document(policy_doc(allow("s3:GetObject", BUCKET_ARN))))
     assert outcome.violations == {(POLICY, "ai-app-role")}
     assert any(f"grants s3:GetObject on {BUCKET_ARN}," in m for m in outcome.messages)
 
 
 def test_kms_decrypt_on_bucket_arn_is_flagged():
-    outcome = run(POLICY, _role(_doc(_allow("kms:Decrypt", BUCKET_ARN))))
+    outcome = run(POLICY, with_role_document(policy_doc(allow("kms:Decrypt", BUCKET_ARN))))
     assert outcome.violations == {(POLICY, "ai-app-role")}
     assert any(f"grants kms:Decrypt on {BUCKET_ARN}, which applies to" in m and ":key/" in m
                for m in outcome.messages)
@@ -89,103 +46,105 @@ def test_kms_decrypt_on_bucket_arn_is_flagged():
 
 def test_kms_decrypt_on_alias_arn_is_flagged():
     alias = f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/ai-app-data"
-    assert run(POLICY, _role(_doc(_allow("kms:Decrypt", alias)))).violations == {(POLICY, "ai-app-role")}
+    outcome = run(POLICY, with_role_document(policy_doc(allow("kms:Decrypt", alias))))
+    assert outcome.violations == {(POLICY, "ai-app-role")}
 
 
 def test_s3_actions_listing_the_kms_key_arn_are_flagged():
-    outcome = run(POLICY, _role(_doc(_allow(["s3:GetObject", "s3:PutObject"], [OBJECTS, KEY_ARN]))))
+    outcome = run(POLICY, with_role_document(policy_doc(allow(["s3:GetObject", "s3:PutObject"], [OBJECTS, KEY_ARN]))))
     assert outcome.violations == {(POLICY, "ai-app-role")}
     assert outcome.messages == [f"policyDocument statement #1 lists resource {KEY_ARN}, which none of its actions "
                                 "(s3:GetObject, s3:PutObject) applies to"]
 
 
 def test_list_all_my_buckets_only_supports_star():
-    outcome = run(POLICY, _role(_doc(_allow("s3:ListAllMyBuckets", BUCKET_ARN))))
+    outcome = run(POLICY, with_role_document(policy_doc(allow("s3:ListAllMyBuckets", BUCKET_ARN))))
     assert outcome.violations == {(POLICY, "ai-app-role")}
     assert any('which supports only Resource "*"' in m for m in outcome.messages)
 
 
 def test_pattern_with_no_matching_action_is_flagged():
-    outcome = run(POLICY, _role(_doc(_allow("s3:List*", KEY_ARN))))
+    outcome = run(POLICY, with_role_document(policy_doc(allow("s3:List*", KEY_ARN))))
     assert outcome.violations == {(POLICY, "ai-app-role")}
     assert any("none of whose actions apply to them" in m for m in outcome.messages)
 
 
 def test_unknown_actions_are_left_to_iam_known_actions():
-    assert run(POLICY, _role(_doc(_allow("s3:GetObjects", OBJECTS)))).violations == set()
+    assert run(POLICY, with_role_document(policy_doc(allow("s3:GetObjects", OBJECTS)))).violations == set()
 
 
 def test_deny_statements_are_not_judged():
     doc = role_document()
     doc["Statement"].append({"Effect": "Deny", "Action": "s3:ListBucket", "Resource": OBJECTS})
-    assert run(POLICY, _role(doc)).status == "pass"
+    assert run(POLICY, with_role_document(doc)).status == "pass"
 
 
 def test_not_action_and_not_resource_are_left_to_their_own_policy():
-    doc = _doc({"Effect": "Allow", "NotAction": "s3:ListBucket", "Resource": OBJECTS},
+    doc = policy_doc({"Effect": "Allow", "NotAction": "s3:ListBucket", "Resource": OBJECTS},
                {"Effect": "Allow", "Action": "s3:ListBucket", "NotResource": OBJECTS})
-    assert run(POLICY, _role(doc)).violations == set()
+    assert run(POLICY, with_role_document(doc)).violations == set()
 
 
 @pytest.mark.parametrize("form", ["string", "object"])
 def test_single_statement_and_single_values(form):
-    doc = {"Version": "2012-10-17", "Statement": _allow("s3:ListBucket", OBJECTS)}
-    assert run(POLICY, _role(doc, form)).violations == {(POLICY, "ai-app-role")}
+    doc = {"Version": "2012-10-17", "Statement": allow("s3:ListBucket", OBJECTS)}
+    assert run(POLICY, with_role_document(doc, form)).violations == {(POLICY, "ai-app-role")}
 
 
 def test_only_the_bad_statement_is_reported():
     doc = role_document()
     doc["Statement"][2]["Resource"] = [BUCKET_ARN]
-    outcome = run(POLICY, _role(doc))
+    outcome = run(POLICY, with_role_document(doc))
     assert outcome.violations == {(POLICY, "ai-app-role")}
     assert all("statement 'UseDataKey'" in m for m in outcome.messages)
 
 
 def test_every_document_location_and_form():
-    carriers = document_carriers(_doc(_allow(["s3:GetObject", "s3:ListBucket"], [OBJECTS, KEY_ARN])))
+    carriers = document_carriers(policy_doc(allow(["s3:GetObject", "s3:ListBucket"], [OBJECTS, KEY_ARN])))
     assert run(POLICY, carriers).violations == {(POLICY, c.name) for c in carriers}
 
 
 def test_every_document_location_and_form_passes_when_matched():
-    carriers = document_carriers(_doc(_allow("s3:ListBucket", BUCKET_ARN), _allow("s3:GetObject", OBJECTS)))
+    carriers = document_carriers(policy_doc(allow("s3:ListBucket", BUCKET_ARN), allow("s3:GetObject", OBJECTS)))
     assert run(POLICY, carriers).status == "pass"
 
 
 def test_two_resources_one_bad():
     resources = baseline()
-    resources["policy"] = make("aws:iam/policy:Policy", "extra", {"policy": json.dumps(_doc(_allow("kms:Decrypt", OBJECTS)))})
+    resources["policy"] = make("aws:iam/policy:Policy", "extra",
+                               {"policy": json.dumps(policy_doc(allow("kms:Decrypt", OBJECTS)))})
     assert run(POLICY, resources).violations == {(POLICY, "extra")}
 
 
 # KMS key policies
 
 def test_key_policy_root_delegation_is_not_a_violation():
-    assert run(POLICY, _key(_doc(ROOT))).status == "pass"
+    assert run(POLICY, with_key_policy(policy_doc(ROOT))).status == "pass"
 
 
 def test_key_policy_star_is_the_key_for_kms_actions():
-    doc = _doc(ROOT, _allow(["kms:Decrypt", "kms:GenerateDataKey"], "*", Principal=APP))
-    assert run(POLICY, _key(doc)).status == "pass"
-    assert run(POLICY, _key(doc, outputs=False)).status == "pass"
+    doc = policy_doc(ROOT, allow(["kms:Decrypt", "kms:GenerateDataKey"], "*", Principal=APP))
+    assert run(POLICY, with_key_policy(doc)).status == "pass"
+    assert run(POLICY, with_key_policy(doc, outputs=False)).status == "pass"
 
 
 def test_key_policy_star_is_not_an_s3_resource():
-    doc = _doc(ROOT, _allow(["kms:Decrypt", "s3:GetObject"], "*", Principal=APP))
-    outcome = run(POLICY, _key(doc))
+    doc = policy_doc(ROOT, allow(["kms:Decrypt", "s3:GetObject"], "*", Principal=APP))
+    outcome = run(POLICY, with_key_policy(doc))
     assert outcome.violations == {(POLICY, "ai-app-kms-key")}
     assert any(f"grants s3:GetObject on {KEY_ARN}" in m for m in outcome.messages)
 
 
 def test_other_accounts_root_is_judged():
     other = dict(ROOT, Principal={"AWS": "arn:aws:iam::999999999999:root"}, Action=["kms:*", "s3:GetObject"])
-    assert run(POLICY, _key(_doc(ROOT, other))).violations == {(POLICY, "ai-app-kms-key")}
+    assert run(POLICY, with_key_policy(policy_doc(ROOT, other))).violations == {(POLICY, "ai-app-kms-key")}
 
 
 # fail closed and unknown
 
-@pytest.mark.parametrize("value,defect", MALFORMED)
+@pytest.mark.parametrize("value,defect", malformed_documents())
 def test_malformed_document_fails_closed_everywhere(value, defect):
-    carriers = _raw_carriers(value)
+    carriers = raw_carriers(value)
     outcome = run(POLICY, carriers)
     assert outcome.violations == {(POLICY, c.name) for c in carriers}
     assert all(defect in m for m in outcome.messages), outcome.messages
@@ -209,6 +168,6 @@ def test_unknown_inline_policies_are_unverifiable():
 @pytest.mark.parametrize("action,resource", [("s3:GetObject", [BUCKET_ARN, "*"]), ("s3:ListBucket", ["*", OBJECTS])])
 def test_star_next_to_a_mismatched_arn_does_not_excuse_it(action, resource):
     # adding "*" must not hide a mismatch (iam-no-wildcard-resources judges the "*")
-    outcome = run(POLICY, _role(_doc(_allow(action, resource))))
+    outcome = run(POLICY, with_role_document(policy_doc(allow(action, resource))))
     assert outcome.violations == {(POLICY, "ai-app-role")}
     assert any(f"grants {action} on {[r for r in resource if r != '*'][0]}," in m for m in outcome.messages)

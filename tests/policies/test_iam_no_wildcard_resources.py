@@ -1,55 +1,12 @@
-import dataclasses
 import json
 
 import pytest
 
-from keyguard_policies.documents import locations
-from tests.baseline import (ACCOUNT, BUCKET_ARN, KEY_ARN, KEY_ID, UNKNOWN, baseline, document_carriers, make,
-                            role_document, run, with_props)
+from tests.baseline import (ACCOUNT, APP, BUCKET_ARN, KEY_ARN, KEY_ID, ROOT, UNKNOWN, allow, baseline,
+                            document_carriers, make, malformed_documents, policy_doc, raw_carriers, role_document, run,
+                            with_key_policy, with_props, with_role_document)
 
 POLICY = "iam-no-wildcard-resources"
-ROOT = {"Sid": "EnableRoot", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-        "Action": "kms:*", "Resource": "*"}
-APP = {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"}
-
-
-def _doc(*statements):
-    return {"Version": "2012-10-17", "Statement": list(statements)}
-
-
-def _allow(action, resource, **extra):
-    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
-
-
-def _role(doc, form="string"):
-    resources = baseline()
-    resources["role"] = with_props(resources["role"], policyDocument=json.dumps(doc) if form == "string" else doc)
-    return resources
-
-
-def _key(doc, outputs=True):
-    resources = baseline()
-    key = with_props(resources["key"], policy=json.dumps(doc))
-    resources["key"] = key if outputs else dataclasses.replace(key, outputs={})
-    return resources
-
-
-def _raw_carriers(value):
-    """Every document location holding `value` as is."""
-    out = []
-    for type_, specs in locations().items():
-        prop = specs[0]["property"]
-        props = {"inlinePolicies": [{"name": "i", "policy": value}]} if prop == "inlinePolicies[].policy" else {prop: value}
-        out.append(make(type_, "raw-" + type_.split(":")[-1].lower(), props))
-    return out
-
-
-MALFORMED = [
-    ("{not json", "is not valid JSON"),
-    ({"Version": "2012-10-17"}, "has no Statement"),
-    (_doc({"Effect": "allow", "Principal": APP, "Action": "s3:GetObject", "Resource": "*"}), "Effect is 'allow'"),
-    (_doc({"Effect": "Allow", "Principal": APP, "Action": 42, "Resource": "*"}), "Action contains 42"),
-]
 
 
 def test_baseline_passes():
@@ -60,7 +17,7 @@ def test_baseline_passes():
 @pytest.mark.parametrize("resource", ["*", "arn:aws:s3:::*", "arn:aws:s3:::*/*", "arn:aws:s3:::*/*/*"])
 @pytest.mark.parametrize("action", ["s3:GetObject", "s3:ListBucket", ["s3:PutObject", "s3:ListAllMyBuckets"]])
 def test_everything_arns_are_flagged_for_s3_resource_level_actions(resource, action):
-    outcome = run(POLICY, _role(_doc(_allow(action, resource))))
+    outcome = run(POLICY, with_role_document(policy_doc(allow(action, resource))))
     assert outcome.violations == {(POLICY, "ai-app-role")}
     assert any(resource in m for m in outcome.messages)
 
@@ -68,66 +25,67 @@ def test_everything_arns_are_flagged_for_s3_resource_level_actions(resource, act
 @pytest.mark.parametrize("resource", ["*", "arn:aws:kms:*:*:key/*", f"arn:aws:kms:us-east-1:{ACCOUNT}:key/*",
                                       "arn:aws:kms:*:*:*", "arn:aws:*:*:*:*"])
 def test_everything_arns_are_flagged_for_kms(resource):
-    outcome = run(POLICY, _role(_doc(_allow(["kms:Decrypt", "kms:GenerateDataKey"], resource))))
+    outcome = run(POLICY, with_role_document(policy_doc(allow(["kms:Decrypt", "kms:GenerateDataKey"], resource))))
     assert outcome.violations == {(POLICY, "ai-app-role")}
 
 
 @pytest.mark.parametrize("action", ["s3:ListAllMyBuckets", "sts:GetCallerIdentity", ["kms:ListAliases", "kms:ListKeys"]])
 def test_actions_without_resource_level_permissions_may_use_star(action):
-    outcome = run(POLICY, _role(_doc(_allow(action, "*"))))
+    outcome = run(POLICY, with_role_document(policy_doc(allow(action, "*"))))
     assert outcome.violations == set() and outcome.status == "pass"
 
 
 @pytest.mark.parametrize("resource", ["arn:aws:s3:::ai-*", "arn:aws:s3:::ai-*/*", f"{BUCKET_ARN}/*",
                                       f"{BUCKET_ARN}/prefix/*", KEY_ARN])
 def test_scoped_arns_pass(resource):
-    outcome = run(POLICY, _role(_doc(_allow(["s3:GetObject", "kms:Decrypt"], resource))))
+    outcome = run(POLICY, with_role_document(policy_doc(allow(["s3:GetObject", "kms:Decrypt"], resource))))
     assert outcome.violations == set()
 
 
 def test_pattern_action_on_star_is_flagged():
-    outcome = run(POLICY, _role(_doc(_allow("s3:Get*", "*"))))
+    outcome = run(POLICY, with_role_document(policy_doc(allow("s3:Get*", "*"))))
     assert outcome.violations == {(POLICY, "ai-app-role")}
 
 
 def test_deny_on_star_is_fine():
     doc = role_document()
     doc["Statement"].append({"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"})
-    assert run(POLICY, _role(doc)).status == "pass"
+    assert run(POLICY, with_role_document(doc)).status == "pass"
 
 
 def test_one_wildcard_among_several_resources():
-    outcome = run(POLICY, _role(_doc(_allow("s3:GetObject", [f"{BUCKET_ARN}/*", "arn:aws:s3:::*/*"]))))
+    outcome = run(POLICY, with_role_document(policy_doc(
+        allow("s3:GetObject", [f"{BUCKET_ARN}/*", "arn:aws:s3:::*/*"]))))
     assert outcome.violations == {(POLICY, "ai-app-role")}
 
 
 @pytest.mark.parametrize("form", ["string", "object"])
 def test_single_statement_and_single_values(form):
-    doc = {"Version": "2012-10-17", "Statement": _allow("s3:GetObject", "*")}
-    assert run(POLICY, _role(doc, form)).violations == {(POLICY, "ai-app-role")}
+    doc = {"Version": "2012-10-17", "Statement": allow("s3:GetObject", "*")}
+    assert run(POLICY, with_role_document(doc, form)).violations == {(POLICY, "ai-app-role")}
 
 
 def test_every_document_location_and_form():
-    carriers = document_carriers(_doc(_allow(["s3:GetObject"], ["arn:aws:s3:::*/*"])))
+    carriers = document_carriers(policy_doc(allow(["s3:GetObject"], ["arn:aws:s3:::*/*"])))
     assert len(carriers) == 18
     assert run(POLICY, carriers).violations == {(POLICY, c.name) for c in carriers}
 
 
 def test_every_document_location_and_form_passes_when_scoped():
-    carriers = document_carriers(_doc(_allow("s3:GetObject", f"{BUCKET_ARN}/*")))
+    carriers = document_carriers(policy_doc(allow("s3:GetObject", f"{BUCKET_ARN}/*")))
     assert run(POLICY, carriers).status == "pass"
 
 
 # KMS key policies: Resource "*" is the key itself
 
 def test_key_policy_root_delegation_is_not_a_violation():
-    assert run(POLICY, _key(_doc(ROOT))).status == "pass"
+    assert run(POLICY, with_key_policy(policy_doc(ROOT))).status == "pass"
 
 
 @pytest.mark.parametrize("outputs", [True, False])
 def test_key_policy_star_means_the_key(outputs):
-    doc = _doc(ROOT, _allow(["kms:Decrypt", "kms:GenerateDataKey"], "*", Principal=APP))
-    outcome = run(POLICY, _key(doc, outputs))
+    doc = policy_doc(ROOT, allow(["kms:Decrypt", "kms:GenerateDataKey"], "*", Principal=APP))
+    outcome = run(POLICY, with_key_policy(doc, outputs=outputs))
     assert outcome.violations == set() and outcome.status == "pass"
 
 
@@ -135,27 +93,27 @@ def test_key_policy_star_means_the_key(outputs):
 def test_key_policy_resource_star_means_the_key(key_id):
     resources = baseline()
     resources["key_policy"] = make("aws:kms/keyPolicy:KeyPolicy", "key-policy", {
-        "keyId": key_id, "policy": _doc(ROOT, _allow("kms:Decrypt", "*", Principal=APP))})
+        "keyId": key_id, "policy": policy_doc(ROOT, allow("kms:Decrypt", "*", Principal=APP))})
     assert run(POLICY, resources).status == "pass"
 
 
 def test_key_policy_explicit_everything_arn_is_judged():
-    doc = _doc(ROOT, _allow("kms:Decrypt", "arn:aws:kms:*:*:key/*", Principal=APP))
-    assert run(POLICY, _key(doc)).violations == {(POLICY, "ai-app-kms-key")}
+    doc = policy_doc(ROOT, allow("kms:Decrypt", "arn:aws:kms:*:*:key/*", Principal=APP))
+    assert run(POLICY, with_key_policy(doc)).violations == {(POLICY, "ai-app-kms-key")}
 
 
 def test_bucket_policy_star_is_judged_like_an_identity_policy():
     resources = baseline()
     resources["bucket_policy"] = with_props(resources["bucket_policy"], policy=json.dumps(
-        _doc(_allow("s3:GetObject", "*", Principal=APP))))
+        policy_doc(allow("s3:GetObject", "*", Principal=APP))))
     assert run(POLICY, resources).violations == {(POLICY, "ai-app-data-tls-only")}
 
 
 # fail closed and unknown
 
-@pytest.mark.parametrize("value,defect", MALFORMED)
+@pytest.mark.parametrize("value,defect", malformed_documents())
 def test_malformed_document_fails_closed_everywhere(value, defect):
-    carriers = _raw_carriers(value)
+    carriers = raw_carriers(value)
     outcome = run(POLICY, carriers)
     assert outcome.violations == {(POLICY, c.name) for c in carriers}
     assert all(defect in m for m in outcome.messages), outcome.messages
@@ -171,5 +129,5 @@ def test_unknown_document_is_unverifiable():
 
 
 def test_document_with_an_unknown_arn_is_unverifiable():
-    outcome = run(POLICY, _role(_doc(_allow("s3:GetObject", UNKNOWN)), form="object"))
+    outcome = run(POLICY, with_role_document(policy_doc(allow("s3:GetObject", UNKNOWN)), form="object"))
     assert outcome.unverifiable == {(POLICY, "ai-app-role")}

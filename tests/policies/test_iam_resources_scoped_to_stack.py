@@ -4,52 +4,17 @@ import json
 import pytest
 
 from keyguard_policies.documents import IDENTITY, locations
-from tests.baseline import (ACCOUNT, BUCKET, BUCKET_ARN, KEY_ARN, UNKNOWN, baseline, document_carriers, make,
-                            role_document, run, with_props)
+from tests.baseline import (ACCOUNT, APP, BUCKET, BUCKET_ARN, KEY_ARN, OBJECTS, OTHER_KEY, UNKNOWN, allow, baseline,
+                            document_carriers, make, malformed_documents, policy_doc, raw_carriers, role_document, run,
+                            with_props, with_role_document)
 
 POLICY = "iam-resources-scoped-to-stack"
-OBJECTS = f"{BUCKET_ARN}/*"
 OTHER_BUCKET = "arn:aws:s3:::someone-elses-bucket"
-OTHER_KEY = "arn:aws:kms:us-east-1:999999999999:key/11111111-2222-3333-4444-555555555555"
 ALIAS_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/ai-app-data"
-APP = {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"}
-
-
-def _doc(*statements):
-    return {"Version": "2012-10-17", "Statement": list(statements)}
-
-
-def _allow(action, resource, **extra):
-    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
-
-
-def _role(doc, form="string", resources=None):
-    resources = resources or baseline()
-    resources["role"] = with_props(resources["role"], policyDocument=json.dumps(doc) if form == "string" else doc)
-    return resources
 
 
 def _identity_carriers(doc):
     return [c for c in document_carriers(doc) if locations()[c.type][0]["kind"] == IDENTITY]
-
-
-def _raw_identity_carriers(value):
-    out = []
-    for type_, specs in locations().items():
-        if specs[0]["kind"] != IDENTITY:
-            continue
-        prop = specs[0]["property"]
-        props = {"inlinePolicies": [{"name": "i", "policy": value}]} if prop == "inlinePolicies[].policy" else {prop: value}
-        out.append(make(type_, "raw-" + type_.split(":")[-1].lower(), props))
-    return out
-
-
-MALFORMED = [
-    ("{not json", "is not valid JSON"),
-    ({"Version": "2012-10-17"}, "has no Statement"),
-    (_doc({"Effect": "allow", "Action": "s3:GetObject", "Resource": "*"}), "Effect is 'allow'"),
-    (_doc({"Effect": "Allow", "Action": 42, "Resource": "*"}), "Action contains 42"),
-]
 
 
 def test_baseline_passes():
@@ -60,7 +25,7 @@ def test_baseline_passes():
 
 @pytest.mark.parametrize("arn", [BUCKET_ARN, OBJECTS, f"{BUCKET_ARN}/models/*", KEY_ARN, ALIAS_ARN])
 def test_own_bucket_objects_key_and_alias_pass(arn):
-    outcome = run(POLICY, _role(_doc(_allow(["s3:GetObject", "kms:Decrypt"], arn))))
+    outcome = run(POLICY, with_role_document(policy_doc(allow(["s3:GetObject", "kms:Decrypt"], arn))))
     assert outcome.violations == set() and outcome.status == "pass"
 
 
@@ -68,76 +33,77 @@ def test_own_bucket_objects_key_and_alias_pass(arn):
                                  "arn:aws:s3:::*", "arn:aws:kms:*:*:key/*",
                                  f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/someone-elses"])
 def test_other_resources_are_flagged_on_the_role(arn):
-    outcome = run(POLICY, _role(_doc(_allow(["s3:GetObject", "kms:Decrypt"], [OBJECTS, arn]))))
+    outcome = run(POLICY, with_role_document(policy_doc(allow(["s3:GetObject", "kms:Decrypt"], [OBJECTS, arn]))))
     assert outcome.violations == {(POLICY, "ai-app-role")}
     assert any(arn in m for m in outcome.messages)
 
 
 def test_message_for_another_bucket():
-    outcome = run(POLICY, _role(_doc(_allow("s3:GetObject", f"{OTHER_BUCKET}/*"))))
+    outcome = run(POLICY, with_role_document(policy_doc(allow("s3:GetObject", f"{OTHER_BUCKET}/*"))))
     assert outcome.messages == [f"policyDocument statement #1 grants {OTHER_BUCKET}/*, which is not this stack's "
                                 "bucket, its objects or its key"]
 
 
 @pytest.mark.parametrize("action", ["s3:GetObject", "kms:Decrypt", "s3:*", ["sts:GetCallerIdentity", "s3:ListBucket"]])
 def test_star_with_s3_or_kms_actions_is_flagged(action):
-    outcome = run(POLICY, _role(_doc(_allow(action, "*"))))
+    outcome = run(POLICY, with_role_document(policy_doc(allow(action, "*"))))
     assert outcome.violations == {(POLICY, "ai-app-role")}
     assert any("every bucket or key" in m for m in outcome.messages)
 
 
 @pytest.mark.parametrize("action", ["sts:GetCallerIdentity", "dynamodb:GetItem"])
 def test_star_with_other_services_is_not_this_policys_concern(action):
-    assert run(POLICY, _role(_doc(_allow(action, "*")))).status == "pass"
+    assert run(POLICY, with_role_document(policy_doc(allow(action, "*")))).status == "pass"
 
 
 @pytest.mark.parametrize("action", ["s3:ListAllMyBuckets", ["kms:ListKeys", "kms:ListAliases"]])
 def test_star_for_actions_that_support_only_star_passes(action):
     # they reach no particular bucket or key (iam-no-wildcard-resources exempts them likewise)
-    assert run(POLICY, _role(_doc(_allow(action, "*")))).status == "pass"
+    assert run(POLICY, with_role_document(policy_doc(allow(action, "*")))).status == "pass"
 
 
 def test_non_s3_kms_arns_are_not_judged():
-    doc = _doc(_allow("dynamodb:GetItem", f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/other"))
-    assert run(POLICY, _role(doc)).status == "pass"
+    doc = policy_doc(allow("dynamodb:GetItem", f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/other"))
+    assert run(POLICY, with_role_document(doc)).status == "pass"
 
 
 @pytest.mark.parametrize("pattern", [OTHER_BUCKET, "arn:aws:s3:::someone-*", "arn:aws:s3:::someone-elses-bucket*",
                                      "arn:aws:s3:::?omeone-elses-bucket"])
 def test_allowed_resource_arns_parameter_takes_effect(pattern):
-    resources = _role(_doc(_allow("s3:ListBucket", OTHER_BUCKET)))
+    resources = with_role_document(policy_doc(allow("s3:ListBucket", OTHER_BUCKET)))
     assert run(POLICY, resources).violations == {(POLICY, "ai-app-role")}
     assert run(POLICY, resources, {"allowedResourceArns": [pattern]}).status == "pass"
 
 
 def test_allowed_resource_arns_is_not_a_prefix_match():
-    resources = _role(_doc(_allow("s3:GetObject", f"{OTHER_BUCKET}/*")))
+    resources = with_role_document(policy_doc(allow("s3:GetObject", f"{OTHER_BUCKET}/*")))
     assert run(POLICY, resources, {"allowedResourceArns": [OTHER_BUCKET]}).violations == {(POLICY, "ai-app-role")}
 
 
 def test_allowed_star_admits_star():
-    resources = _role(_doc(_allow("s3:GetObject", "*")))
+    resources = with_role_document(policy_doc(allow("s3:GetObject", "*")))
     assert run(POLICY, resources, {"allowedResourceArns": ["*"]}).status == "pass"
 
 
 def test_deny_statements_are_not_judged():
     doc = role_document()
     doc["Statement"].append({"Effect": "Deny", "Action": "s3:*", "Resource": [OTHER_BUCKET, "*"]})
-    assert run(POLICY, _role(doc)).status == "pass"
+    assert run(POLICY, with_role_document(doc)).status == "pass"
 
 
 def test_bucket_and_key_policies_are_not_subjects():
     resources = baseline()
     resources["bucket_policy"] = with_props(resources["bucket_policy"], policy=json.dumps(
-        _doc(_allow("s3:GetObject", f"{OTHER_BUCKET}/*", Principal=APP))))
-    resources["key"] = with_props(resources["key"], policy=_doc(_allow("kms:Decrypt", OTHER_KEY, Principal=APP)))
+        policy_doc(allow("s3:GetObject", f"{OTHER_BUCKET}/*", Principal=APP))))
+    resources["key"] = with_props(resources["key"], policy=policy_doc(allow("kms:Decrypt", OTHER_KEY, Principal=APP)))
     assert run(POLICY, resources).status == "pass"
 
 
 def test_bucket_name_unknown_is_unverifiable():
     resources = baseline()
     resources["bucket"] = dataclasses.replace(with_props(resources["bucket"], bucket=UNKNOWN), outputs={})
-    outcome = run(POLICY, _role(_doc(_allow("s3:GetObject", f"{OTHER_BUCKET}/*")), resources=resources))
+    outcome = run(POLICY, with_role_document(policy_doc(allow("s3:GetObject", f"{OTHER_BUCKET}/*")),
+                                             resources=resources))
     assert outcome.violations == set()
     assert outcome.unverifiable == {(POLICY, "ai-app-role"), (POLICY, "vault-user-boundary")}
     assert outcome.status == "unverifiable"
@@ -146,7 +112,7 @@ def test_bucket_name_unknown_is_unverifiable():
 def test_key_arn_unknown_is_unverifiable():
     resources = baseline()
     resources["key"] = dataclasses.replace(resources["key"], outputs={})
-    outcome = run(POLICY, _role(_doc(_allow("kms:Decrypt", OTHER_KEY)), resources=resources))
+    outcome = run(POLICY, with_role_document(policy_doc(allow("kms:Decrypt", OTHER_KEY)), resources=resources))
     assert outcome.violations == set()
     assert (POLICY, "ai-app-role") in outcome.unverifiable
 
@@ -154,37 +120,38 @@ def test_key_arn_unknown_is_unverifiable():
 def test_star_is_flagged_even_when_names_are_unknown():
     resources = baseline()
     resources["bucket"] = dataclasses.replace(with_props(resources["bucket"], bucket=UNKNOWN), outputs={})
-    outcome = run(POLICY, _role(_doc(_allow("s3:GetObject", "*")), resources=resources))
+    outcome = run(POLICY, with_role_document(policy_doc(allow("s3:GetObject", "*")), resources=resources))
     assert outcome.violations == {(POLICY, "ai-app-role")}
 
 
 @pytest.mark.parametrize("form", ["string", "object"])
 def test_single_statement_and_single_values(form):
-    doc = {"Version": "2012-10-17", "Statement": _allow("s3:GetObject", f"{OTHER_BUCKET}/*")}
-    assert run(POLICY, _role(doc, form)).violations == {(POLICY, "ai-app-role")}
+    doc = {"Version": "2012-10-17", "Statement": allow("s3:GetObject", f"{OTHER_BUCKET}/*")}
+    assert run(POLICY, with_role_document(doc, form)).violations == {(POLICY, "ai-app-role")}
 
 
 def test_every_identity_document_location_and_form():
-    carriers = _identity_carriers(_doc(_allow("s3:GetObject", f"{OTHER_BUCKET}/*")))
+    carriers = _identity_carriers(policy_doc(allow("s3:GetObject", f"{OTHER_BUCKET}/*")))
     assert len(carriers) == 12  # 6 identity locations x (string, object)
     outcome = run(POLICY, [*baseline().values(), *carriers])
     assert outcome.violations == {(POLICY, c.name) for c in carriers}
 
 
 def test_every_identity_document_location_and_form_passes_when_scoped():
-    carriers = _identity_carriers(_doc(_allow("s3:GetObject", OBJECTS), _allow("kms:Decrypt", KEY_ARN)))
+    carriers = _identity_carriers(policy_doc(allow("s3:GetObject", OBJECTS), allow("kms:Decrypt", KEY_ARN)))
     assert run(POLICY, [*baseline().values(), *carriers]).status == "pass"
 
 
 def test_two_documents_one_bad():
     resources = baseline()
-    resources["user_policy"] = make("aws:iam/userPolicy:UserPolicy", "ops", {"policy": _doc(_allow("kms:Decrypt", OTHER_KEY))})
+    resources["user_policy"] = make("aws:iam/userPolicy:UserPolicy", "ops",
+                                    {"policy": policy_doc(allow("kms:Decrypt", OTHER_KEY))})
     assert run(POLICY, resources).violations == {(POLICY, "ops")}
 
 
-@pytest.mark.parametrize("value,defect", MALFORMED)
+@pytest.mark.parametrize("value,defect", malformed_documents(principal=None))
 def test_malformed_document_fails_closed_everywhere(value, defect):
-    carriers = _raw_identity_carriers(value)
+    carriers = raw_carriers(value, kinds={IDENTITY})
     outcome = run(POLICY, [*baseline().values(), *carriers])
     assert outcome.violations == {(POLICY, c.name) for c in carriers}
     assert all(defect in m for m in outcome.messages), outcome.messages

@@ -1,14 +1,8 @@
 import pytest
 
-from tests.baseline import DELETE, UNKNOWN, baseline, make, run, with_props
+from tests.baseline import DELETE, UNKNOWN, baseline, baseline_with, make, run
 
 POLICY = "kms-key-deletion-window"
-
-
-def _key(**changes):
-    resources = baseline()
-    resources["key"] = with_props(resources["key"], **changes)
-    return resources
 
 
 def test_baseline_passes():
@@ -18,7 +12,7 @@ def test_baseline_passes():
 
 @pytest.mark.parametrize("days", [7, 29, 7.0, "10"])
 def test_short_window_is_flagged(days):
-    outcome = run(POLICY, _key(deletionWindowInDays=days))
+    outcome = run(POLICY, baseline_with("key", deletionWindowInDays=days))
     assert outcome.violations == {(POLICY, "ai-app-kms-key")}
     assert any("deletionWindowInDays" in m and "30" in m for m in outcome.messages)
 
@@ -26,26 +20,26 @@ def test_short_window_is_flagged(days):
 @pytest.mark.parametrize("days", [30, 30.0, "30", DELETE, None])
 def test_thirty_days_or_unset_passes(days):
     # unset means the AWS default, 30 days
-    assert run(POLICY, _key(deletionWindowInDays=days)).status == "pass"
+    assert run(POLICY, baseline_with("key", deletionWindowInDays=days)).status == "pass"
 
 
 def test_min_deletion_window_parameter_takes_effect():
-    resources = _key(deletionWindowInDays=10)
+    resources = baseline_with("key", deletionWindowInDays=10)
     assert run(POLICY, resources).violations == {(POLICY, "ai-app-kms-key")}
     assert run(POLICY, resources, {"minDeletionWindowDays": 7}).status == "pass"
-    assert run(POLICY, _key(deletionWindowInDays=7), {"minDeletionWindowDays": 10}).violations == \
+    assert run(POLICY, baseline_with("key", deletionWindowInDays=7), {"minDeletionWindowDays": 10}).violations == \
         {(POLICY, "ai-app-kms-key")}
 
 
 def test_unknown_window_is_unverifiable():
-    outcome = run(POLICY, _key(deletionWindowInDays=UNKNOWN))
+    outcome = run(POLICY, baseline_with("key", deletionWindowInDays=UNKNOWN))
     assert outcome.violations == set()
     assert outcome.unverifiable == {(POLICY, "ai-app-kms-key")}
 
 
 @pytest.mark.parametrize("days", ["a month", True, 7.5, [30]])
 def test_malformed_window_fails_closed(days):
-    outcome = run(POLICY, _key(deletionWindowInDays=days))
+    outcome = run(POLICY, baseline_with("key", deletionWindowInDays=days))
     assert outcome.violations == {(POLICY, "ai-app-kms-key")}
     assert all("malformed input" in m and "deletionWindowInDays" in m for m in outcome.messages)
 

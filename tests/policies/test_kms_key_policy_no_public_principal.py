@@ -2,12 +2,10 @@ import json
 
 import pytest
 
-from tests.baseline import ACCOUNT, KEY_ARN, KEY_ID, UNKNOWN, baseline, make, run, with_props
+from tests.baseline import ACCOUNT, KEY_ARN, KEY_ID, ROOT, UNKNOWN, baseline, make, run, with_props
 
 POLICY = "kms-key-policy-no-public-principal"
 KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
-ROOT = {"Sid": "EnableRoot", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-        "Action": "kms:*", "Resource": "*"}
 
 
 def _statement(principal, condition=None, effect="Allow"):

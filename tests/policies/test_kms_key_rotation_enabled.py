@@ -1,18 +1,11 @@
 import pytest
 
 from keyguard_policies.policies import RULES
-from tests.baseline import DELETE, UNKNOWN, baseline, make, run, with_props
+from tests.baseline import DELETE, UNKNOWN, T, baseline, baseline_with, make, run, with_props
 
 POLICY = "kms-key-rotation-enabled"
-KEY = "aws:kms/key:Key"
 remediate = RULES[POLICY].remediate
 DEFAULTS = {"maxRotationPeriodDays": 365}
-
-
-def _key(**changes):
-    resources = baseline()
-    resources["key"] = with_props(resources["key"], **changes)
-    return resources
 
 
 def test_baseline_passes():
@@ -22,38 +15,38 @@ def test_baseline_passes():
 
 @pytest.mark.parametrize("value", [False, DELETE, None, "false"])
 def test_rotation_off_or_unset_is_flagged(value):
-    outcome = run(POLICY, _key(enableKeyRotation=value))
+    outcome = run(POLICY, baseline_with("key", enableKeyRotation=value))
     assert outcome.violations == {(POLICY, "ai-app-kms-key")}
     assert any("enableKeyRotation" in m for m in outcome.messages)
 
 
 def test_rotation_as_string_true_passes():
-    assert run(POLICY, _key(enableKeyRotation="true")).status == "pass"
+    assert run(POLICY, baseline_with("key", enableKeyRotation="true")).status == "pass"
 
 
 @pytest.mark.parametrize("period", [366, 366.0, "400", 2560])
 def test_rotation_period_above_maximum_is_flagged(period):
-    outcome = run(POLICY, _key(rotationPeriodInDays=period))
+    outcome = run(POLICY, baseline_with("key", rotationPeriodInDays=period))
     assert outcome.violations == {(POLICY, "ai-app-kms-key")}
     assert any("rotationPeriodInDays" in m for m in outcome.messages)
 
 
 @pytest.mark.parametrize("period", [90, 365, 365.0, "365", DELETE])
 def test_rotation_period_within_maximum_passes(period):
-    assert run(POLICY, _key(rotationPeriodInDays=period)).status == "pass"
+    assert run(POLICY, baseline_with("key", rotationPeriodInDays=period)).status == "pass"
 
 
 def test_rotation_off_and_period_too_long_is_one_resource_two_messages():
-    outcome = run(POLICY, _key(enableKeyRotation=False, rotationPeriodInDays=730))
+    outcome = run(POLICY, baseline_with("key", enableKeyRotation=False, rotationPeriodInDays=730))
     assert outcome.violations == {(POLICY, "ai-app-kms-key")}
     assert len(outcome.messages) == 2
 
 
 def test_max_rotation_period_parameter_takes_effect():
-    resources = _key(rotationPeriodInDays=180)
+    resources = baseline_with("key", rotationPeriodInDays=180)
     assert run(POLICY, resources).status == "pass"
     assert run(POLICY, resources, {"maxRotationPeriodDays": 90}).violations == {(POLICY, "ai-app-kms-key")}
-    resources = _key(rotationPeriodInDays=730)
+    resources = baseline_with("key", rotationPeriodInDays=730)
     assert run(POLICY, resources, {"maxRotationPeriodDays": 730}).status == "pass"
 
 
@@ -61,25 +54,26 @@ def test_max_rotation_period_parameter_takes_effect():
                                         ("HMAC_256", "GENERATE_VERIFY_MAC"),
                                         ("SYMMETRIC_DEFAULT", "GENERATE_VERIFY_MAC")])
 def test_asymmetric_and_hmac_keys_are_not_subject(spec, usage):
-    outcome = run(POLICY, _key(customerMasterKeySpec=spec, keyUsage=usage, enableKeyRotation=False))
+    outcome = run(POLICY, baseline_with("key", customerMasterKeySpec=spec, keyUsage=usage, enableKeyRotation=False))
     assert outcome.violations == set() and outcome.status == "pass"
 
 
 def test_key_spec_property_is_read_too():
-    outcome = run(POLICY, _key(customerMasterKeySpec=DELETE, keySpec="RSA_4096", enableKeyRotation=False))
+    outcome = run(POLICY, baseline_with("key", customerMasterKeySpec=DELETE, keySpec="RSA_4096",
+                                        enableKeyRotation=False))
     assert outcome.violations == set()
 
 
 def test_key_with_defaults_only_is_symmetric_and_flagged():
     resources = baseline()
-    resources["key"] = make(KEY, "ai-app-kms-key", {"description": "x"})
+    resources["key"] = make(T["key"], "ai-app-kms-key", {"description": "x"})
     assert run(POLICY, resources).violations == {(POLICY, "ai-app-kms-key")}
 
 
 @pytest.mark.parametrize("changes", [{"enableKeyRotation": UNKNOWN}, {"rotationPeriodInDays": UNKNOWN},
                                      {"customerMasterKeySpec": UNKNOWN}])
 def test_unknown_values_are_unverifiable(changes):
-    outcome = run(POLICY, _key(**changes))
+    outcome = run(POLICY, baseline_with("key", **changes))
     assert outcome.violations == set()
     assert outcome.unverifiable == {(POLICY, "ai-app-kms-key")}
 
@@ -87,14 +81,14 @@ def test_unknown_values_are_unverifiable(changes):
 @pytest.mark.parametrize("changes", [{"enableKeyRotation": 1}, {"rotationPeriodInDays": "a year"},
                                      {"rotationPeriodInDays": 365.5}])
 def test_malformed_values_fail_closed(changes):
-    outcome = run(POLICY, _key(**changes))
+    outcome = run(POLICY, baseline_with("key", **changes))
     assert outcome.violations == {(POLICY, "ai-app-kms-key")}
     assert all("malformed input" in m for m in outcome.messages)
 
 
 def test_two_keys_one_bad():
     resources = baseline()
-    resources["key2"] = make(KEY, "other-key", {"enableKeyRotation": False})
+    resources["key2"] = make(T["key"], "other-key", {"enableKeyRotation": False})
     assert run(POLICY, resources).violations == {(POLICY, "other-key")}
 
 

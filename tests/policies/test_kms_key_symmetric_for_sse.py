@@ -2,18 +2,10 @@ import dataclasses
 
 import pytest
 
-from tests.baseline import BUCKET, BUCKET_ARN, DELETE, KEY_ARN, UNKNOWN, baseline, make, run, urn, with_props
+from tests.baseline import (BUCKET, BUCKET_ARN, BUCKET_URN, DELETE, KEY_ARN, KEY_URN, OTHER_KEY, UNKNOWN, T,
+                            baseline, baseline_with, make, run, with_props)
 
 POLICY = "kms-key-symmetric-for-sse"
-KEY = "aws:kms/key:Key"
-KEY_URN = urn(KEY, "ai-app-kms-key")
-BUCKET_URN = urn("aws:s3/bucket:Bucket", "ai-app-data")
-OTHER_KEY = "arn:aws:kms:us-east-1:999999999999:key/11111111-2222-3333-4444-555555555555"
-
-
-def _key(resources, **changes):
-    resources["key"] = with_props(resources["key"], **changes)
-    return resources
 
 
 def _encryption_key(resources, key, deps=True, algorithm="aws:kms"):
@@ -36,34 +28,35 @@ def test_baseline_passes():
                                      {"customerMasterKeySpec": DELETE, "keySpec": "RSA_4096"},
                                      {"keyUsage": "SIGN_VERIFY"}])
 def test_unsuitable_key_used_by_the_encryption_config_is_flagged_on_the_key(changes):
-    outcome = run(POLICY, _key(baseline(), **changes))
+    outcome = run(POLICY, baseline_with("key", **changes))
     assert outcome.violations == {(POLICY, "ai-app-kms-key")}
     assert outcome.status == "fail"
 
 
 def test_message_names_spec():
-    outcome = run(POLICY, _key(baseline(), customerMasterKeySpec="RSA_2048"))
+    outcome = run(POLICY, baseline_with("key", customerMasterKeySpec="RSA_2048"))
     assert any("RSA_2048" in m and "SYMMETRIC_DEFAULT" in m for m in outcome.messages)
 
 
 def test_key_defaults_are_symmetric():
-    assert run(POLICY, _key(baseline(), customerMasterKeySpec=DELETE, keyUsage=DELETE)).status == "pass"
+    assert run(POLICY, baseline_with("key", customerMasterKeySpec=DELETE, keyUsage=DELETE)).status == "pass"
 
 
 def test_asymmetric_key_not_used_by_s3_is_not_judged():
     resources = baseline()
-    resources["signing"] = make(KEY, "signing-key", {"customerMasterKeySpec": "RSA_2048", "keyUsage": "SIGN_VERIFY"},
+    resources["signing"] = make(T["key"], "signing-key",
+                                {"customerMasterKeySpec": "RSA_2048", "keyUsage": "SIGN_VERIFY"},
                                 {"arn": "arn:aws:kms:us-east-1:123456789012:key/sign"})
     assert run(POLICY, resources).violations == set()
 
 
 def test_key_matched_by_literal_arn():
-    resources = _encryption_key(_key(baseline(), customerMasterKeySpec="RSA_2048"), KEY_ARN, deps=False)
+    resources = _encryption_key(baseline_with("key", customerMasterKeySpec="RSA_2048"), KEY_ARN, deps=False)
     assert run(POLICY, resources).violations == {(POLICY, "ai-app-kms-key")}
 
 
 def test_key_matched_through_alias():
-    resources = _encryption_key(_key(baseline(), customerMasterKeySpec="RSA_2048"), "alias/ai-app-data", deps=False)
+    resources = _encryption_key(baseline_with("key", customerMasterKeySpec="RSA_2048"), "alias/ai-app-data", deps=False)
     assert run(POLICY, resources).violations == {(POLICY, "ai-app-kms-key")}
 
 
@@ -74,7 +67,7 @@ def test_key_outside_the_stack_is_not_applicable():
 
 
 def test_unknown_key_with_dependency_on_the_stack_key_is_judged():
-    resources = _encryption_key(_key(baseline(), customerMasterKeySpec="RSA_2048"), UNKNOWN)
+    resources = _encryption_key(baseline_with("key", customerMasterKeySpec="RSA_2048"), UNKNOWN)
     assert run(POLICY, resources).violations == {(POLICY, "ai-app-kms-key")}
     assert run(POLICY, _encryption_key(baseline(), UNKNOWN)).status == "pass"
 
@@ -87,25 +80,25 @@ def test_unknown_key_without_dependency_is_unverifiable():
 
 
 def test_unknown_key_spec_is_unverifiable():
-    outcome = run(POLICY, _key(baseline(), customerMasterKeySpec=UNKNOWN))
+    outcome = run(POLICY, baseline_with("key", customerMasterKeySpec=UNKNOWN))
     assert outcome.violations == set()
     assert outcome.unverifiable == {(POLICY, "ai-app-kms-key")}
 
 
 def test_malformed_key_spec_fails_closed():
-    outcome = run(POLICY, _key(baseline(), keyUsage=["ENCRYPT_DECRYPT"]))
+    outcome = run(POLICY, baseline_with("key", keyUsage=["ENCRYPT_DECRYPT"]))
     assert outcome.violations == {(POLICY, "ai-app-kms-key")}
     assert all("malformed input" in m for m in outcome.messages)
 
 
 def test_aes256_encryption_does_not_use_the_key():
-    resources = _encryption_key(_key(baseline(), customerMasterKeySpec="RSA_2048"), KEY_ARN, algorithm="AES256")
+    resources = _encryption_key(baseline_with("key", customerMasterKeySpec="RSA_2048"), KEY_ARN, algorithm="AES256")
     outcome = run(POLICY, resources)
     assert outcome.violations == set() and outcome.status == "not-applicable"
 
 
 def test_inline_bucket_encryption_is_a_use():
-    resources = _key(baseline(), customerMasterKeySpec="RSA_2048")
+    resources = baseline_with("key", customerMasterKeySpec="RSA_2048")
     del resources["encryption"]
     resources["bucket"] = make("aws:s3/bucketV2:BucketV2", "ai-app-data", {
         "bucket": BUCKET, "serverSideEncryptionConfigurations": [{"rules": [{"applyServerSideEncryptionByDefault": {
@@ -116,7 +109,7 @@ def test_inline_bucket_encryption_is_a_use():
 @pytest.mark.parametrize("type_", ["aws:s3/bucketObject:BucketObject", "aws:s3/bucketObjectv2:BucketObjectv2"])
 def test_object_kms_key_is_a_use(type_):
     resources = baseline()
-    resources["signing"] = make(KEY, "signing-key", {"customerMasterKeySpec": "RSA_2048"},
+    resources["signing"] = make(T["key"], "signing-key", {"customerMasterKeySpec": "RSA_2048"},
                                 {"arn": "arn:aws:kms:us-east-1:123456789012:key/sign"})
     resources["object"] = make(type_, "weights", {"bucket": BUCKET, "serverSideEncryption": "aws:kms",
                                                   "kmsKeyId": UNKNOWN}, deps={"kmsKeyId": [resources["signing"].urn]})

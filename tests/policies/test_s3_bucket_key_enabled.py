@@ -1,10 +1,8 @@
 import pytest
 
-from tests.baseline import BUCKET, BUCKET_ARN, DELETE, KEY_ARN, UNKNOWN, baseline, make, run, with_props
+from tests.baseline import BUCKET, BUCKET_ARN, DELETE, ENCRYPTION_V2, KEY_ARN, UNKNOWN, baseline, make, run, with_props
 
 POLICY = "s3-bucket-key-enabled"
-ENCRYPTION_V2 = ("aws:s3/bucketServerSideEncryptionConfigurationV2:"
-                 "BucketServerSideEncryptionConfigurationV2")
 
 
 def _rule(bucket_key=DELETE, algorithm="aws:kms"):

@@ -2,14 +2,10 @@ import dataclasses
 
 import pytest
 
-from tests.baseline import (BUCKET, BUCKET_ARN, DELETE, KEY_ARN, UNKNOWN, baseline, make, run, urn,
-                            with_props)
+from tests.baseline import (BUCKET, BUCKET_ARN, BUCKET_URN, DELETE, ENCRYPTION_V2, KEY_ARN, KEY_URN, UNKNOWN, baseline,
+                            make, run, with_props)
 
 POLICY = "s3-bucket-sse-kms-cmk"
-BUCKET_URN = urn("aws:s3/bucket:Bucket", "ai-app-data")
-KEY_URN = urn("aws:kms/key:Key", "ai-app-kms-key")
-ENCRYPTION_V2 = ("aws:s3/bucketServerSideEncryptionConfigurationV2:"
-                 "BucketServerSideEncryptionConfigurationV2")
 
 
 def _default(algorithm="aws:kms", key=KEY_ARN, **extra):

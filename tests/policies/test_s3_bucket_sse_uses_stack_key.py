@@ -2,13 +2,11 @@ import dataclasses
 
 import pytest
 
-from tests.baseline import BUCKET, BUCKET_ARN, DELETE, KEY_ARN, KEY_ID, UNKNOWN, baseline, make, run, urn, with_props
+from tests.baseline import (BUCKET, BUCKET_ARN, BUCKET_URN, DELETE, KEY_ARN, KEY_ID, KEY_URN, OTHER_KEY, UNKNOWN,
+                            baseline, make, run, urn, with_props)
 
 POLICY = "s3-bucket-sse-uses-stack-key"
-BUCKET_URN = urn("aws:s3/bucket:Bucket", "ai-app-data")
-KEY_URN = urn("aws:kms/key:Key", "ai-app-kms-key")
 ALIAS_URN = urn("aws:kms/alias:Alias", "ai-app-kms-alias")
-OTHER_KEY = "arn:aws:kms:us-east-1:999999999999:key/11111111-2222-3333-4444-555555555555"
 
 
 def _with_key(resources, key, rules_deps=(), algorithm="aws:kms"):

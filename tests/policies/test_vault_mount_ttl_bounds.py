@@ -1,15 +1,9 @@
 import pytest
 
-from tests.baseline import DELETE, UNKNOWN, baseline, make, run, with_props
+from tests.baseline import DELETE, UNKNOWN, baseline, baseline_with, make, run
 
 POLICY = "vault-mount-ttl-bounds"
 MOUNT = "vault:index/mount:Mount"
-
-
-def _backend(**changes):
-    resources = baseline()
-    resources["backend"] = with_props(resources["backend"], **changes)
-    return resources
 
 
 def test_baseline_passes():
@@ -20,65 +14,66 @@ def test_baseline_passes():
 @pytest.mark.parametrize("field", ["defaultLeaseTtlSeconds", "maxLeaseTtlSeconds"])
 @pytest.mark.parametrize("value", [0, 0.0, "0", DELETE, None])
 def test_zero_or_unset_inherits_768h(field, value):
-    outcome = run(POLICY, _backend(**{field: value}))
+    outcome = run(POLICY, baseline_with("backend", **{field: value}))
     assert outcome.violations == {(POLICY, "ai-app-backend")}
     assert any(field in m and "768 h" in m for m in outcome.messages)
 
 
 def test_both_unset_gives_two_messages():
-    outcome = run(POLICY, _backend(defaultLeaseTtlSeconds=DELETE, maxLeaseTtlSeconds=DELETE))
+    outcome = run(POLICY, baseline_with("backend", defaultLeaseTtlSeconds=DELETE, maxLeaseTtlSeconds=DELETE))
     assert outcome.violations == {(POLICY, "ai-app-backend")}
     assert len(outcome.messages) == 2
 
 
 def test_default_above_max_is_flagged():
-    outcome = run(POLICY, _backend(defaultLeaseTtlSeconds=1800, maxLeaseTtlSeconds=900))
+    outcome = run(POLICY, baseline_with("backend", defaultLeaseTtlSeconds=1800, maxLeaseTtlSeconds=900))
     assert outcome.violations == {(POLICY, "ai-app-backend")}
     assert any("exceeds maxLeaseTtlSeconds" in m for m in outcome.messages)
 
 
 def test_default_equal_to_max_passes():
-    assert run(POLICY, _backend(defaultLeaseTtlSeconds=3600, maxLeaseTtlSeconds=3600)).status == "pass"
+    assert run(POLICY, baseline_with("backend", defaultLeaseTtlSeconds=3600, maxLeaseTtlSeconds=3600)).status == "pass"
 
 
 @pytest.mark.parametrize("value", [3601, 3601.0, "3601", 7200])
 def test_default_above_limit_is_flagged(value):
-    outcome = run(POLICY, _backend(defaultLeaseTtlSeconds=value))
+    outcome = run(POLICY, baseline_with("backend", defaultLeaseTtlSeconds=value))
     assert outcome.violations == {(POLICY, "ai-app-backend")}
     assert any("exceeds the limit of 3600" in m for m in outcome.messages)
 
 
 @pytest.mark.parametrize("value", [86401, "86401", 86401.0, 2764800])
 def test_max_above_limit_is_flagged(value):
-    outcome = run(POLICY, _backend(maxLeaseTtlSeconds=value))
+    outcome = run(POLICY, baseline_with("backend", maxLeaseTtlSeconds=value))
     assert outcome.violations == {(POLICY, "ai-app-backend")}
     assert any("exceeds the limit of 86400" in m for m in outcome.messages)
 
 
 @pytest.mark.parametrize("default,maximum", [(3600, 86400), (3600.0, 86400.0), ("3600", "86400"), (" 60 ", 120)])
 def test_integers_as_floats_and_strings_pass(default, maximum):
-    assert run(POLICY, _backend(defaultLeaseTtlSeconds=default, maxLeaseTtlSeconds=maximum)).status == "pass"
+    resources = baseline_with("backend", defaultLeaseTtlSeconds=default, maxLeaseTtlSeconds=maximum)
+    assert run(POLICY, resources).status == "pass"
 
 
 def test_parameters_take_effect():
-    resources = _backend(defaultLeaseTtlSeconds=600, maxLeaseTtlSeconds=1200)
+    resources = baseline_with("backend", defaultLeaseTtlSeconds=600, maxLeaseTtlSeconds=1200)
     assert run(POLICY, resources).status == "pass"
     assert run(POLICY, resources, {"maxDefaultLeaseTtlSeconds": 300}).violations == {(POLICY, "ai-app-backend")}
     assert run(POLICY, resources, {"maxLeaseTtlSeconds": 900}).violations == {(POLICY, "ai-app-backend")}
-    resources = _backend(defaultLeaseTtlSeconds=7200, maxLeaseTtlSeconds=172800)
+    resources = baseline_with("backend", defaultLeaseTtlSeconds=7200, maxLeaseTtlSeconds=172800)
     assert run(POLICY, resources, {"maxDefaultLeaseTtlSeconds": 7200, "maxLeaseTtlSeconds": 172800}).status == "pass"
 
 
 @pytest.mark.parametrize("field", ["defaultLeaseTtlSeconds", "maxLeaseTtlSeconds"])
 def test_unknown_ttl_is_unverifiable(field):
-    outcome = run(POLICY, _backend(**{field: UNKNOWN}))
+    outcome = run(POLICY, baseline_with("backend", **{field: UNKNOWN}))
     assert outcome.violations == set()
     assert outcome.unverifiable == {(POLICY, "ai-app-backend")}
 
 
 @pytest.mark.parametrize("value", ["1h", True, 3600.5, [3600]])
 def test_malformed_ttl_fails_closed(value):
-    outcome = run(POLICY, _backend(defaultLeaseTtlSeconds=value))
+    outcome = run(POLICY, baseline_with("backend", defaultLeaseTtlSeconds=value))
     assert outcome.violations == {(POLICY, "ai-app-backend")}
     assert all("malformed input" in m for m in outcome.messages)
 
