@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
 
     results = {
-        "benchmark": "keyguard", "mode": "quick" if args.quick else "full",
+        "benchmark": "keyguard", "mode": _mode(args),
         "environment": {**m.environment(), "load_average_at_start": load_at_start},
         "parameters": {"documents": args.documents, "seed": args.seed, "sizes": args.sizes,
                        "competitors": not args.skip_competitors},
@@ -144,6 +144,14 @@ def main(argv: list[str] | None = None) -> int:
     _print(console, results)
     console.print(f"results: {args.output}")
     return 0
+
+
+def _mode(args) -> str:
+    if args.quick:
+        return "quick"
+    default = (args.sizes == list(FULL_SIZES) and args.documents == DEFAULT_COUNT and args.seed == DEFAULT_SEED
+               and not args.skip_competitors)
+    return "full" if default else "custom"
 
 
 # --- sections -----------------------------------------------------------------------------------------
@@ -195,6 +203,10 @@ def _documents(args, figures: Figures, details: dict, workdir: Path, log) -> Non
                                  f"{figures.items[key]['value']:.1f}x, below 10x. Per-document medians "
                                  f"{mine_ms:.3f} ms vs {theirs_ms:.3f} ms ({theirs_ms / mine_ms:.1f}x)"
                                  + (f"; warm second pass {warm['value']:.1f}x" if warm else "")
+                                 + ". By document size (keyguard/" + other + "): "
+                                 + ", ".join(f"{label} {v['docs_per_second'] / tools[other]['by_size'][label]['docs_per_second']:.1f}x"
+                                             for label, v in tools["keyguard"]["by_size"].items()
+                                             if label in tools[other]["by_size"])
                                  + ". Slowest document groups for keyguard: "
                                  + ", ".join(f"{t} {v['docs_per_second']:,.0f}/s" for t, v in slow)
                                  + f". Profile (cumulative): {profiling_headline(profile)}", profile)

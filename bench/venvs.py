@@ -16,8 +16,6 @@ from pathlib import Path
 
 REQUIREMENTS = Path(__file__).resolve().parent / "requirements"
 TOOLS = ("parliament", "cloudsplaining")
-# The worker's TOOL argument -> the venv it runs in.
-VENV_OF = {"parliament": "parliament", "parliament-community": "parliament", "cloudsplaining": "cloudsplaining"}
 
 
 def cache_dir() -> Path:
