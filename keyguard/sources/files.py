@@ -9,21 +9,28 @@ from typing import Any, Callable, Iterable
 from keyguard_policies.model import Resource
 
 from ..errors import UsageError
-from .wire import plain, stack_of
+from .wire import MASKED_SECRET, SIG_KEY, plain, stack_of
 
 SKIPPED_TYPES = ("pulumi:pulumi:Stack",)
 DELETE_OPS = frozenset({"delete", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace"})
 
 
 def read_json(path: Path) -> Any:
+    return _parse(_read(path), path)
+
+
+def _read(path: Path) -> bytes:
     try:
-        text = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise UsageError(f"{path}: is a directory, not a file") from None
     except OSError as err:
         raise UsageError(f"{path}: cannot read ({err.strerror})") from None
+
+
+def _parse(text: bytes, path: Path) -> Any:
     try:
         return json.loads(text)
     except UnicodeDecodeError:
@@ -36,8 +43,9 @@ def _audited(type_: str) -> bool:
     return type_ not in SKIPPED_TYPES and not type_.startswith("pulumi:providers:")
 
 
-def _resource(entry: dict, props_key: str, secrets: dict[str, set[str]], where: str) -> Resource:
-    """`secrets` collects, per URN, the plaintext of every secret the entry carries."""
+def _resource(entry: dict, props_key: str, secrets: dict[str, set[str]] | None, where: str) -> Resource:
+    """`secrets` collects, per URN, the plaintext of every secret the entry carries; None when the
+    file holds no secret at all (then values are used as parsed, a large saving on big files)."""
     if not isinstance(entry.get("urn"), str) or not isinstance(entry.get("type"), str):
         raise UsageError(f"{where} has no urn or type")
     props = entry.get(props_key) or {}
@@ -48,11 +56,14 @@ def _resource(entry: dict, props_key: str, secrets: dict[str, set[str]], where: 
     prop_deps = entry.get("propertyDependencies") or {}
     if not isinstance(deps, list) or not isinstance(prop_deps, dict):
         raise UsageError(f"{where}: dependencies must be a list and propertyDependencies an object")
-    found: set[str] = set()
-    outputs = plain(outputs, found)
-    props = plain(props, found)
-    if found:
-        secrets.setdefault(entry["urn"], set()).update(found)
+    if secrets is not None:
+        found: set[str] = set()
+        outputs = plain(outputs, found)
+        props = plain(props, found)
+        if found:
+            secrets.setdefault(entry["urn"], set()).update(found)
+    else:
+        outputs = dict(outputs)
     if entry.get("id") and "id" not in outputs:
         outputs["id"] = entry["id"]
     return Resource(urn=entry["urn"], type=entry["type"], props=props, outputs=outputs,
@@ -62,7 +73,9 @@ def _resource(entry: dict, props_key: str, secrets: dict[str, set[str]], where: 
 
 def load_state(path: Path, secrets: dict[str, set[str]],
                tick: Callable[[int], None] | None = None) -> tuple[list[Resource], str]:
-    data = read_json(path)
+    raw = _read(path)
+    data = _parse(raw, path)
+    secrets = secrets if _may_hold_secrets(raw) else None
     deployment = data.get("deployment") if isinstance(data, dict) else None
     if not isinstance(deployment, dict) or "version" not in data:
         raise UsageError(f"{path}: not a Pulumi state export (expected `pulumi stack export` output with "
@@ -79,7 +92,9 @@ def load_state(path: Path, secrets: dict[str, set[str]],
 
 def load_preview(path: Path, secrets: dict[str, set[str]],
                  tick: Callable[[int], None] | None = None) -> tuple[list[Resource], str]:
-    data = read_json(path)
+    raw = _read(path)
+    data = _parse(raw, path)
+    secrets = secrets if _may_hold_secrets(raw) else None
     steps = data.get("steps") if isinstance(data, dict) else None
     if not isinstance(steps, list):
         raise UsageError(f"{path}: not a `pulumi preview --json` output (no \"steps\" list)")
@@ -94,8 +109,13 @@ def load_preview(path: Path, secrets: dict[str, set[str]],
     return _resources(path, steps, "steps", new_state, secrets, tick)
 
 
+def _may_hold_secrets(raw: bytes) -> bool:
+    """Secrets appear as Pulumi's secret signature or, in preview JSON, as "[secret]"."""
+    return SIG_KEY.encode() in raw or MASKED_SECRET.encode() in raw
+
+
 def _resources(path: Path, items: list, label: str, select: Callable[[dict, str], dict | None],
-               secrets: dict[str, set[str]], tick) -> tuple[list[Resource], str]:
+               secrets: dict[str, set[str]] | None, tick) -> tuple[list[Resource], str]:
     """The audited resources among `items` (what `select` picks from each), and the stack name."""
     resources, stack = [], ""
     for i, item in enumerate(_ticking(items, tick)):

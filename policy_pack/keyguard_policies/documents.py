@@ -114,13 +114,26 @@ def documents_of(resource: Resource) -> Iterator[Document]:
 
 
 def parse(raw: Any, path: str = "policy", kind: str = IDENTITY) -> Document:
+    """A document from a JSON string (parsed once, however many rules read it) or an object."""
+    if isinstance(raw, str):
+        return _parse_text(raw, path, kind)
+    return _parse_value(raw, path, kind)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_text(raw: str, path: str, kind: str) -> Document:
+    if is_unknown(raw):
+        raise Unverifiable(describe_unknown(raw, path))
+    try:
+        value = json.loads(raw)
+    except ValueError as err:
+        raise Malformed(f"{path} is not valid JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
+    return _parse_value(value, path, kind)
+
+
+def _parse_value(raw: Any, path: str, kind: str) -> Document:
     if contains_unknown(raw):
         raise Unverifiable(describe_unknown(raw if is_unknown(raw) else "", path))
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError as err:
-            raise Malformed(f"{path} is not valid JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
     if not isinstance(raw, dict):
         raise Malformed(f"{path} is a {_kind_name(raw)}, not a policy document object")
     if "Statement" not in raw:

