@@ -16,6 +16,8 @@ def test_kms_key_is_symmetric_with_rotation(deployment, settings):
     kms = deployment.client("kms")
     metadata = kms.describe_key(KeyId=deployment.design.key_arn)["KeyMetadata"]
     assert metadata["Arn"] == deployment.design.key_arn
+    assert metadata["AWSAccountId"] == deployment.account  # the emulator's own account, not hard-coded
+    assert deployment.design.key_arn.endswith(f":{deployment.account}:key/{deployment.design.key_id}")
     assert metadata["KeySpec"] == "SYMMETRIC_DEFAULT"
     assert metadata["KeyUsage"] == "ENCRYPT_DECRYPT"
     assert metadata["KeyState"] == "Enabled"
