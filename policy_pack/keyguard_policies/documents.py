@@ -11,7 +11,8 @@ from importlib import resources as _resources
 from typing import Any, Iterator
 
 from .model import Resource
-from .values import Malformed, Unverifiable, as_list, contains_unknown, describe_unknown, is_unknown
+from .values import (ENCRYPTED_SECRET, UNKNOWN_SENTINELS, Malformed, Unverifiable, as_list, contains_unknown,
+                     describe_unknown, is_unknown)
 
 IDENTITY, RESOURCE_POLICY, KEY_POLICY = "identity", "resource", "key"
 _ROOT_PRINCIPAL = re.compile(r"^(arn:aws[a-z-]*:iam::(\d{12}):root|(\d{12}))$")
@@ -120,7 +121,7 @@ def parse(raw: Any, path: str = "policy", kind: str = IDENTITY) -> Document:
     return _parse_value(raw, path, kind)
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=16384)
 def _parse_text(raw: str, path: str, kind: str) -> Document:
     if is_unknown(raw):
         raise Unverifiable(describe_unknown(raw, path))
@@ -128,11 +129,15 @@ def _parse_text(raw: str, path: str, kind: str) -> Document:
         value = json.loads(raw)
     except ValueError as err:
         raise Malformed(f"{path} is not valid JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
-    return _parse_value(value, path, kind)
+    # an unknown can hide inside the text only as one of the sentinel strings: look only then
+    return _parse_value(value, path, kind, check_unknown=any(s in raw for s in _SENTINELS))
 
 
-def _parse_value(raw: Any, path: str, kind: str) -> Document:
-    if contains_unknown(raw):
+_SENTINELS = tuple(UNKNOWN_SENTINELS | {ENCRYPTED_SECRET})
+
+
+def _parse_value(raw: Any, path: str, kind: str, check_unknown: bool = True) -> Document:
+    if check_unknown and contains_unknown(raw):
         raise Unverifiable(describe_unknown(raw if is_unknown(raw) else "", path))
     if not isinstance(raw, dict):
         raise Malformed(f"{path} is a {_kind_name(raw)}, not a policy document object")

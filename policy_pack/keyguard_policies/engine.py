@@ -4,7 +4,7 @@ anything else), so no rule can crash a run or let a resource pass by raising."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Mapping
 
 from . import catalog
 from .model import UNVERIFIABLE, VIOLATION, Finding, Resource, Stack
@@ -28,12 +28,13 @@ class PolicyOutcome:
         return "pass" if self.subjects else "not-applicable"
 
 
-def _collect(rule: Rule, results: Iterable[Violation], subject: Resource | None, stack: Stack,
+def _collect(rule: Rule, produce: Callable[[], Iterable[Violation]], subject: Resource | None, stack: Stack,
              out: list[Finding]) -> None:
-    """Drain a rule's generator, turning what it raises into findings about `subject`."""
+    """Run a rule and drain what it yields, turning what it raises (when called or while
+    iterating) into findings about `subject`."""
     default = subject
     try:
-        for v in results:
+        for v in produce():
             target = stack.by_urn.get(v.urn) if v.urn else default
             out.append(Finding(rule.NAME, v.kind, target.urn if target else (v.urn or ""),
                                target.type if target else "", v.message, v.evidence))
@@ -51,7 +52,7 @@ def _collect(rule: Rule, results: Iterable[Violation], subject: Resource | None,
 
 def run_resource_rule(rule: Rule, resource: Resource, params: Mapping, stack: Stack | None = None) -> list[Finding]:
     out: list[Finding] = []
-    _collect(rule, _lazy(rule.check, resource, params), resource, stack or Stack([resource]), out)
+    _collect(rule, lambda: rule.check(resource, params), resource, stack or Stack([resource]), out)
     return out
 
 
@@ -61,27 +62,24 @@ def subjects_of(rule: Rule, stack: Stack) -> tuple[list[Resource], list[Finding]
     try:
         return list(rule.subjects(stack)), out
     except Exception as err:  # noqa: BLE001 - reported, never raised
-        _collect(rule, _raising(err), None, stack, out)
+        _collect(rule, lambda: _raise(err), None, stack, out)
         return [], out
 
 
-def _raising(err: Exception) -> Iterator[Violation]:
+def _raise(err: Exception) -> Iterable[Violation]:
     raise err
-    yield  # pragma: no cover - makes this a generator
 
 
-def run_stack_rule(rule: Rule, stack: Stack, params: Mapping) -> list[Finding]:
+def run_stack_rule(rule: Rule, stack: Stack, params: Mapping,
+                   subjects: list[Resource] | None = None) -> list[Finding]:
     """Stack rules report per resource; one that raises is reported on its first subject."""
-    subjects, out = subjects_of(rule, stack)
-    if out:
-        return out
-    _collect(rule, _lazy(rule.check_stack, stack, params), subjects[0] if subjects else None, stack, out)
+    out: list[Finding] = []
+    if subjects is None:
+        subjects, out = subjects_of(rule, stack)
+        if out:
+            return out
+    _collect(rule, lambda: rule.check_stack(stack, params), subjects[0] if subjects else None, stack, out)
     return out
-
-
-def _lazy(fn, *args) -> Iterator[Violation]:
-    """Call inside the generator so exceptions raised before the first yield are caught too."""
-    yield from fn(*args)
 
 
 def evaluate(stack: Stack, settings: Mapping[str, catalog.PolicySettings] | None = None,
@@ -105,7 +103,7 @@ def evaluate(stack: Stack, settings: Mapping[str, catalog.PolicySettings] | None
         if rule.KIND == "stack":
             found, findings = subjects_of(rule, stack)
             outcomes[name].subjects = [r.urn for r in found]
-            outcomes[name].findings = run_stack_rule(rule, stack, settings[name].params) if found else findings
+            outcomes[name].findings = run_stack_rule(rule, stack, settings[name].params, found) if found else findings
         if progress:
             progress(name)
     return list(outcomes.values())

@@ -232,6 +232,7 @@ def pattern_matches(pattern: str, resource_arn: str) -> bool:
     return any(types and _types_match(service, types, resource_arn) for service, types in type_groups(pattern))
 
 
+@functools.lru_cache(maxsize=1024)
 def resource_type_keywords(service: str) -> frozenset[str]:
     """Literal words in a service's ARN formats (`key`, `alias`, `user`...), used to recognise
     ARNs that name every resource of a type (`arn:aws:kms:*:*:key/*`)."""

@@ -59,6 +59,11 @@ class KeyLookup:
                 for ident in _known_strings([name, alias.get("arn")]):
                     self.by_identifier[ident] = target
 
+    @classmethod
+    def of(cls, stack: Stack) -> "KeyLookup":
+        """The stack's lookup, built once however many rules ask."""
+        return stack.memo("kms-key-lookup", cls)
+
     def from_dependencies(self, urns: Iterable[str]) -> Resource | None:
         for urn in urns:
             resource = self.stack.by_urn.get(urn)

@@ -34,7 +34,11 @@ def _references(stack):
 
 
 def _resolve(stack):
-    keys = KeyLookup(stack)
+    return stack.memo(NAME, _resolve_once)
+
+
+def _resolve_once(stack):
+    keys = KeyLookup.of(stack)
     used, unknown = {}, []
     for resource, value, deps, path in _references(stack):
         key = keys.resolve(value, deps)

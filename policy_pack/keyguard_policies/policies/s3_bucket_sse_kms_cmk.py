@@ -10,7 +10,7 @@ SUPPORTED_RESOURCES = BUCKET_TYPES
 
 
 def check_stack(stack, params):
-    keys = KeyLookup(stack)
+    keys = KeyLookup.of(stack)
     for bucket in stack.of_type(*SUPPORTED_RESOURCES):
         yield from per_subject(bucket, lambda bucket=bucket: _judge(stack, keys, bucket))
 
