@@ -28,14 +28,14 @@ class PolicyOutcome:
         return "pass" if self.subjects else "not-applicable"
 
 
-def _collect(rule: Rule, produce: Callable[[], Iterable[Violation]], subject: Resource | None, stack: Stack,
+def _collect(rule: Rule, produce: Callable[[], Iterable[Violation]], subject: Resource | None, stack: Stack | None,
              out: list[Finding]) -> None:
     """Run a rule and drain what it yields, turning what it raises (when called or while
     iterating) into findings about `subject`."""
     default = subject
     try:
         for v in produce():
-            target = stack.by_urn.get(v.urn) if v.urn else default
+            target = (stack.by_urn.get(v.urn) if stack is not None else None) if v.urn else default
             out.append(Finding(rule.NAME, v.kind, target.urn if target else (v.urn or ""),
                                target.type if target else "", v.message, v.evidence))
     except Unverifiable as err:
@@ -52,7 +52,7 @@ def _collect(rule: Rule, produce: Callable[[], Iterable[Violation]], subject: Re
 
 def run_resource_rule(rule: Rule, resource: Resource, params: Mapping, stack: Stack | None = None) -> list[Finding]:
     out: list[Finding] = []
-    _collect(rule, lambda: rule.check(resource, params), resource, stack or Stack([resource]), out)
+    _collect(rule, lambda: rule.check(resource, params), resource, stack, out)
     return out
 
 

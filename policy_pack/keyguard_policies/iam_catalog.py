@@ -134,7 +134,10 @@ def expand(pattern: str) -> tuple[Action, ...]:
     if not sep:
         return ()
     name_re = re.compile(fnmatch.translate(name_pattern))
-    services = [s for s in _index().actions if fnmatch.fnmatchcase(s, service_pattern)]
+    if is_pattern(service_pattern):
+        services = [s for s in _index().actions if fnmatch.fnmatchcase(s, service_pattern)]
+    else:
+        services = [service_pattern] if service_pattern in _index().actions else []
     return tuple(a for s in services for key, a in _index().actions[s].items() if name_re.match(key))
 
 
@@ -144,26 +147,59 @@ def resource_level_names(pattern: str) -> tuple[str, ...]:
     return tuple(sorted(a.name for a in expand(pattern) if a.resource_level))
 
 
-@functools.lru_cache(maxsize=8192)
-def arn_pattern(service: str, resource_type: str) -> re.Pattern | None:
-    """A regex for the ARNs of one resource type. Placeholders match any text; `${BucketName}`
-    cannot contain `/` (that is what separates a bucket ARN from an object ARN)."""
+# What a placeholder of an ARN format may stand for: a field between colons (possibly empty), a
+# bucket name (no "/", which separates a bucket from its objects), or any non-empty text.
+_FIELD, _NAME, _TEXT = "field", "name", "text"
+
+
+@functools.lru_cache(maxsize=16384)
+def arn_tokens(service: str, resource_type: str) -> tuple[tuple[str, str], ...] | None:
+    """An ARN format as (kind, text) tokens: ("lit", literal) or a placeholder kind. Matched by a
+    small backtracking matcher rather than a compiled regex: a cold audit that touches thousands
+    of resource types would spend most of its time compiling."""
     fmt = _index().arn_formats.get(service.lower(), {}).get(resource_type)
     if fmt is None:
         return None
-    parts = re.split(r"(\$\{[^}]+\})", fmt)
-    regex = []
-    for part in parts:
-        if part.startswith("${"):
-            if part == "${BucketName}":
-                regex.append(r"[^:/]+")
-            elif part in ("${Partition}", "${Region}", "${Account}"):
-                regex.append(r"[^:]*")
-            else:
-                regex.append(r".+")
+    tokens = []
+    for part in re.split(r"(\$\{[^}]+\})", fmt):
+        if not part:
+            continue
+        if not part.startswith("${"):
+            tokens.append(("lit", part.lower()))
+        elif part == "${BucketName}":
+            tokens.append((_NAME, ""))
+        elif part in ("${Partition}", "${Region}", "${Account}"):
+            tokens.append((_FIELD, ""))
         else:
-            regex.append(re.escape(part))
-    return re.compile("^" + "".join(regex) + "$", re.IGNORECASE)
+            tokens.append((_TEXT, ""))
+    return tuple(tokens)
+
+
+def _match(tokens: tuple[tuple[str, str], ...], text: str, ti: int = 0, pos: int = 0) -> bool:
+    if ti == len(tokens):
+        return pos == len(text)
+    kind, literal = tokens[ti]
+    if kind == "lit":
+        return text.startswith(literal, pos) and _match(tokens, text, ti + 1, pos + len(literal))
+    stops = ":" if kind == _FIELD else ":/" if kind == _NAME else ""
+    limit = len(text)
+    if stops:
+        end = pos
+        while end < limit and text[end] not in stops:
+            end += 1
+        limit = end
+    shortest = pos if kind == _FIELD else pos + 1
+    nxt = tokens[ti + 1] if ti + 1 < len(tokens) else None
+    if nxt is None:
+        return limit == len(text) and len(text) >= shortest
+    if nxt[0] == "lit":  # only where the next literal starts can this placeholder end
+        found = text.find(nxt[1], shortest)
+        while found != -1 and found <= limit:
+            if _match(tokens, text, ti + 1, found):
+                return True
+            found = text.find(nxt[1], found + 1)
+        return False
+    return any(_match(tokens, text, ti + 1, end) for end in range(limit, shortest - 1, -1))
 
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
@@ -198,14 +234,14 @@ def resource_matches(action: Action, resource_arn: str) -> bool:
 
 @functools.lru_cache(maxsize=65536)
 def _types_match(service: str, resource_types: tuple[str, ...], resource_arn: str) -> bool:
-    arn_service = resource_arn.split(":", 3)[2] if resource_arn.count(":") >= 3 else ""
-    candidates = _instantiations(resource_arn)
+    arn_service = resource_arn.split(":", 3)[2].lower() if resource_arn.count(":") >= 3 else ""
+    candidates = tuple(c.lower() for c in _instantiations(resource_arn))
     for type_name in resource_types:
         fmt_service = _format_service(service, type_name)
         if fmt_service and arn_service and not any(c in arn_service for c in "*?") and fmt_service != arn_service:
             continue  # an s3 ARN never names a kms key: skip without compiling the pattern
-        pattern = arn_pattern(service, type_name)
-        if pattern is not None and any(pattern.match(c) for c in candidates):
+        tokens = arn_tokens(service, type_name)
+        if tokens is not None and any(_match(tokens, c) for c in candidates):
             return True
     return False
 
@@ -224,12 +260,29 @@ def type_groups(pattern: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(sorted({(a.service.lower(), a.resource_types) for a in expand(pattern)}))
 
 
+@functools.lru_cache(maxsize=4096)
+def _types_by_arn_service(pattern: str) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """The resource types `pattern`'s actions apply to, by the service field of their ARNs
+    ("" for a placeholder there): an ARN is tried only against types of its own service."""
+    grouped: dict[str, set[tuple[str, tuple[str, ...]]]] = {}
+    for service, types in type_groups(pattern):
+        for type_name in types:
+            grouped.setdefault(_format_service(service, type_name), set()).add((service, (type_name,)))
+    return {k: tuple(sorted(v)) for k, v in grouped.items()}
+
+
 @functools.lru_cache(maxsize=65536)
 def pattern_matches(pattern: str, resource_arn: str) -> bool:
     """Whether some action `pattern` matches applies to `resource_arn`."""
     if resource_arn == "*":
         return bool(expand(pattern))
-    return any(types and _types_match(service, types, resource_arn) for service, types in type_groups(pattern))
+    by_service = _types_by_arn_service(pattern)
+    arn_service = resource_arn.split(":", 3)[2].lower() if resource_arn.count(":") >= 3 else ""
+    if arn_service and "*" not in arn_service and "?" not in arn_service:
+        groups = by_service.get(arn_service, ()) + by_service.get("", ())
+    else:
+        groups = tuple(g for gs in by_service.values() for g in gs)
+    return any(_types_match(service, types, resource_arn) for service, types in groups)
 
 
 @functools.lru_cache(maxsize=1024)

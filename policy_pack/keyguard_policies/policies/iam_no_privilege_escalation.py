@@ -22,6 +22,8 @@ def escalation_actions() -> frozenset[str]:
 def _matched(pattern: str) -> frozenset[str]:
     """The escalation actions one action string grants (IAM matches names case-insensitively)."""
     pattern = pattern.lower()
+    if not iam_catalog.is_pattern(pattern):
+        return frozenset({pattern}) & escalation_actions()
     return frozenset(a for a in escalation_actions() if fnmatch.fnmatchcase(a, pattern))
 
 
