@@ -130,10 +130,10 @@ def _parse_text(raw: str, path: str, kind: str) -> Document:
     except ValueError as err:
         raise Malformed(f"{path} is not valid JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
     # an unknown can hide inside the text only as one of the sentinel strings: look only then
-    return _parse_value(value, path, kind, check_unknown=any(s in raw for s in _SENTINELS))
+    return _parse_value(value, path, kind, check_unknown=_SENTINEL.search(raw) is not None)
 
 
-_SENTINELS = tuple(UNKNOWN_SENTINELS | {ENCRYPTED_SECRET})
+_SENTINEL = re.compile("|".join(re.escape(s) for s in sorted(UNKNOWN_SENTINELS | {ENCRYPTED_SECRET})))
 
 
 def _parse_value(raw: Any, path: str, kind: str, check_unknown: bool = True) -> Document:
