@@ -62,8 +62,9 @@ def subjects_of(rule: Rule, stack: Stack) -> tuple[list[Resource], list[Finding]
     try:
         return list(rule.subjects(stack)), out
     except Exception as err:  # noqa: BLE001 - reported, never raised
-        _collect(rule, lambda: _raise(err), None, stack, out)
-        return [], out
+        failure = err
+    _collect(rule, lambda: _raise(failure), None, stack, out)
+    return [], out
 
 
 def _raise(err: Exception) -> Iterable[Violation]:

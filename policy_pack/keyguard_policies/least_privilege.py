@@ -7,11 +7,11 @@ import re
 from typing import Iterator
 
 from . import iam_catalog
-from .documents import KEY_POLICY, Document, Statement, document_types, documents_of
+from .documents import Document, Statement, document_types, documents_of
 from .model import Resource
 from .values import Malformed, Unverifiable, is_unknown
 
-SUPPORTED_RESOURCES = document_types()
+DOCUMENT_TYPES = document_types()
 _KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[^:]*:(\d{12}):key/.+$")
 
 

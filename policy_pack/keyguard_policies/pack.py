@@ -76,19 +76,18 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
         resource = Resource(args.urn, args.resource_type, plain(args.props))
         _report(run_resource_rule(rule, resource, params), report_violation, with_urn=False)
 
-    remediate = None
-    if rule.remediate is not None:
-        def remediate(args: ResourceValidationArgs):
-            if args.resource_type not in supported:
-                return None
-            fixed = rule.remediate(plain(args.props), _params(rule, args.get_config()))
-            if fixed is None:
-                return None
-            raw = dict(args.props["__target"])  # keeps secrets and unknowns as the engine sent them
-            raw.update({k: v for k, v in fixed.items() if plain(raw.get(k)) != v})
-            return raw
+    def remediate(args: ResourceValidationArgs):
+        if args.resource_type not in supported:
+            return None
+        fixed = rule.remediate(plain(args.props), _params(rule, args.get_config()))
+        if fixed is None:
+            return None
+        raw = dict(args.props["__target"])  # keeps secrets and unknowns as the engine sent them
+        raw.update({k: v for k, v in fixed.items() if plain(raw.get(k)) != v})
+        return raw
 
-    return ResourceValidationPolicy(validate=validate, remediate=remediate, **_metadata(rule))
+    return ResourceValidationPolicy(validate=validate, remediate=remediate if rule.remediate else None,
+                                    **_metadata(rule))
 
 
 def _stack_policy(rule: Rule) -> StackValidationPolicy:

@@ -156,10 +156,3 @@ def test_malformed_document_fails_closed_everywhere(value, defect):
     assert outcome.violations == {(POLICY, c.name) for c in carriers}
     assert all(defect in m for m in outcome.messages), outcome.messages
 
-
-def test_unknown_document_is_unverifiable():
-    resources = baseline()
-    resources["role"] = with_props(resources["role"], policyDocument=UNKNOWN)
-    outcome = run(POLICY, resources)
-    assert outcome.violations == set()
-    assert outcome.unverifiable == {(POLICY, "ai-app-role")}

@@ -3,10 +3,11 @@ actions on a KMS key. The pair hides a missing permission (and, for SSE-KMS, fai
 writes). Both directions are checked: each action needs a matching resource, and each resource
 should be usable by some action of its statement."""
 from .. import iam_catalog
-from ..least_privilege import SUPPORTED_RESOURCES, judged_statements, shorten
+from ..least_privilege import DOCUMENT_TYPES, judged_statements, shorten
 from . import Violation
 
 NAME = "iam-action-resource-match"
+SUPPORTED_RESOURCES = DOCUMENT_TYPES  # every type that carries an IAM policy document
 
 
 def _describe(action) -> str:

@@ -5,10 +5,11 @@ import functools
 
 from .. import iam_catalog
 from ..documents import documents_of
-from ..least_privilege import SUPPORTED_RESOURCES
+from ..least_privilege import DOCUMENT_TYPES
 from . import Violation
 
 NAME = "iam-known-actions"
+SUPPORTED_RESOURCES = DOCUMENT_TYPES  # every type that carries an IAM policy document
 
 
 @functools.lru_cache(maxsize=4096)

@@ -1,10 +1,11 @@
 """NotAction/NotResource in an Allow grant everything not listed, including services and
 resources added later; NotPrincipal with Allow in a resource policy grants everyone else."""
 from ..documents import IDENTITY
-from ..least_privilege import SUPPORTED_RESOURCES, judged_statements
+from ..least_privilege import DOCUMENT_TYPES, judged_statements
 from . import Violation
 
 NAME = "iam-no-not-action-not-resource"
+SUPPORTED_RESOURCES = DOCUMENT_TYPES  # every type that carries an IAM policy document
 
 
 def check(resource, params):

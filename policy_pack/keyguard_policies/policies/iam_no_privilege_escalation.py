@@ -6,10 +6,11 @@ import json
 from importlib import resources as _resources
 
 from .. import iam_catalog
-from ..least_privilege import SUPPORTED_RESOURCES, judged_statements, shorten
+from ..least_privilege import DOCUMENT_TYPES, judged_statements, shorten
 from . import Violation
 
 NAME = "iam-no-privilege-escalation"
+SUPPORTED_RESOURCES = DOCUMENT_TYPES  # every type that carries an IAM policy document
 
 
 @functools.lru_cache(maxsize=1)

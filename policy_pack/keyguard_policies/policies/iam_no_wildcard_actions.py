@@ -1,9 +1,10 @@
 """Wildcard actions grant every current and future action that matches, not what the workload
 needs (CIS AWS 1.16 in its `*` form)."""
-from ..least_privilege import SUPPORTED_RESOURCES, judged_statements
+from ..least_privilege import DOCUMENT_TYPES, judged_statements
 from . import Violation
 
 NAME = "iam-no-wildcard-actions"
+SUPPORTED_RESOURCES = DOCUMENT_TYPES  # every type that carries an IAM policy document
 
 
 def check(resource, params):

@@ -4,10 +4,11 @@ import functools
 
 from .. import iam_catalog
 from ..documents import KEY_POLICY
-from ..least_privilege import SUPPORTED_RESOURCES, judged_statements, names_everything, shorten
+from ..least_privilege import DOCUMENT_TYPES, judged_statements, names_everything, shorten
 from . import Violation
 
 NAME = "iam-no-wildcard-resources"
+SUPPORTED_RESOURCES = DOCUMENT_TYPES  # every type that carries an IAM policy document
 
 
 @functools.lru_cache(maxsize=4096)
