@@ -10,7 +10,7 @@ import re
 from importlib import resources as _resources
 from typing import Any, Iterator
 
-from .model import Resource
+from .model import Resource, per_resource
 from .values import (ENCRYPTED_SECRET, UNKNOWN_SENTINELS, Malformed, Unverifiable, as_list, contains_unknown,
                      describe_unknown, is_unknown)
 
@@ -50,8 +50,13 @@ class Statement:
     def label(self) -> str:
         return f"statement {self.sid!r}" if self.sid else f"statement #{self.index + 1}"
 
-    def evidence(self) -> str:
+    @functools.cached_property
+    def evidence_text(self) -> str:
         return json.dumps(self.raw, sort_keys=True)
+
+    def evidence(self) -> str:
+        """The statement as JSON, for reports; built once however many rules flag it."""
+        return self.evidence_text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,8 +101,13 @@ def _aws_principals(principal: Any) -> list[str]:
     return [p for p in as_list(principal) if isinstance(p, str)]
 
 
-def documents_of(resource: Resource) -> Iterator[Document]:
+@per_resource
+def documents_of(resource: Resource) -> tuple[Document, ...]:
     """Every policy document the resource carries, parsed."""
+    return tuple(_documents(resource))
+
+
+def _documents(resource: Resource) -> Iterator[Document]:
     for spec in locations().get(resource.type, ()):
         prop = spec["property"]
         if "[]." in prop:

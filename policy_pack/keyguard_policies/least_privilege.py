@@ -8,8 +8,8 @@ from typing import Iterator
 
 from . import iam_catalog
 from .documents import Document, Statement, document_types, documents_of
-from .model import Resource
-from .values import Malformed, Unverifiable, is_unknown
+from .model import Resource, per_resource
+from .values import is_unknown
 
 DOCUMENT_TYPES = document_types()
 _KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[^:]*:(\d{12}):key/.+$")
@@ -21,27 +21,9 @@ def key_arn_of(resource: Resource) -> str | None:
     return value if isinstance(value, str) and not is_unknown(value) and _KEY_ARN.match(value) else None
 
 
-def judged_statements(resource: Resource) -> Iterator[tuple[Document, Statement, tuple[str, ...]]]:
-    """(document, Allow statement, its resources) for every statement the rules judge. The six
-    least-privilege rules run one after another on the same resource, so the last answer is kept
-    (and so is what it raised: an unknown or malformed document is reported by each rule)."""
-    global _last
-    last = _last
-    if last[0] is not resource:
-        try:
-            last = (resource, _judged(resource), None)
-        except (Unverifiable, Malformed) as err:
-            last = (resource, None, err)
-        _last = last
-    if last[2] is not None:
-        raise last[2]
-    yield from last[1]
-
-
-_last: tuple = (None, None, None)
-
-
-def _judged(resource: Resource) -> list[tuple[Document, Statement, tuple[str, ...]]]:
+@per_resource
+def judged_statements(resource: Resource) -> list[tuple[Document, Statement, tuple[str, ...]]]:
+    """(document, Allow statement, its resources) for every statement the rules judge."""
     key_arn = key_arn_of(resource)
     key_account = _KEY_ARN.match(key_arn).group(1) if key_arn else None
     return [(document, statement, document.effective_resources(statement, key_arn))

@@ -4,6 +4,7 @@ share it unchanged."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Iterable, Iterator, Mapping
 
 VIOLATION = "violation"
@@ -59,6 +60,28 @@ class Stack:
 
     def __len__(self) -> int:
         return len(self.resources)
+
+
+def per_resource(fn):
+    """Remember `fn(resource)` for the last resource asked about (and what it raised): rules run
+    one after another on the same resource, so each derived view is built once. One slot per
+    function; holding the resource keeps its identity from being reused."""
+    last: list = [None, None, None]
+
+    @functools.wraps(fn)
+    def wrapper(resource):
+        slot = last
+        if slot[0] is not resource:
+            try:
+                slot = [resource, fn(resource), None]
+            except Exception as err:  # re-raised below, for every rule that asks
+                slot = [resource, None, err]
+            last[:] = slot
+        if slot[2] is not None:
+            raise slot[2]
+        return slot[1]
+
+    return wrapper
 
 
 @dataclasses.dataclass(frozen=True)
