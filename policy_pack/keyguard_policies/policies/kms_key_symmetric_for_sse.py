@@ -59,7 +59,7 @@ def check_stack(stack, params):
     for key in used.values():
         yield from per_subject(key, lambda key=key: _judge(key))
     for resource, value, path in unknown:
-        yield unverified(describe_unknown(value, f"{resource.name}: {path}") +
+        yield unverified(describe_unknown(value, path) +
                          "; the key it names cannot be checked", resource.urn)
 
 

@@ -25,7 +25,7 @@ def _judge(stack, keys, bucket):
                             "with SSE-S3 (AES256) keys it manages, not a customer-managed KMS key")
         return
     for rule in rules:
-        where = f"{rule.source.name}: {rule.path}"
+        where = rule.path  # the finding names the resource
         if is_unknown(rule.algorithm):
             yield unverified(describe_unknown(rule.algorithm, f"{where}.sseAlgorithm"), rule.source.urn)
         elif rule.algorithm not in KMS_ALGORITHMS:

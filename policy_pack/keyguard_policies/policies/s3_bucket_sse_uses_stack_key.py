@@ -26,7 +26,7 @@ def _judge(stack, keys, bucket):
             continue
         if not rule.uses_kms:
             continue
-        where = f"{rule.source.name}: {rule.path}.kmsMasterKeyId"
+        where = f"{rule.path}.kmsMasterKeyId"
         if keys.resolve(rule.key, rule.key_dependencies) is not None:
             continue
         if is_unknown(rule.key):
