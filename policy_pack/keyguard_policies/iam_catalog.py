@@ -147,32 +147,54 @@ def resource_level_names(pattern: str) -> tuple[str, ...]:
     return tuple(sorted(a.name for a in expand(pattern) if a.resource_level))
 
 
-# What a placeholder of an ARN format may stand for: a field between colons (possibly empty), a
-# bucket name (no "/", which separates a bucket from its objects), or any non-empty text.
-_FIELD, _NAME, _TEXT = "field", "name", "text"
+# What a placeholder in the resource part of an ARN format may stand for: a bucket name (no "/",
+# which separates a bucket from its objects) or any non-empty text.
+_NAME, _TEXT = "name", "text"
 
 
 @functools.lru_cache(maxsize=16384)
-def arn_tokens(service: str, resource_type: str) -> tuple[tuple[str, str], ...] | None:
-    """An ARN format as (kind, text) tokens: ("lit", literal) or a placeholder kind. Matched by a
-    small backtracking matcher rather than a compiled regex: a cold audit that touches thousands
-    of resource types would spend most of its time compiling."""
+def arn_tokens(service: str, resource_type: str) -> tuple[tuple[str | None, ...], tuple[tuple[str, str], ...]] | None:
+    """An ARN format as its four leading fields (a literal, or None for a placeholder) and its
+    resource part as (kind, text) tokens: ("lit", literal) or a placeholder kind. Matched by a small
+    backtracking matcher rather than a compiled regex: a cold audit that touches thousands of
+    resource types would spend most of its time compiling."""
     fmt = _index().arn_formats.get(service.lower(), {}).get(resource_type)
     if fmt is None:
         return None
+    parts = fmt.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return None
+    fields = []
+    for field in parts[1:5]:
+        if "${" not in field:
+            fields.append(field.lower())
+        elif re.fullmatch(r"\$\{[^}]+\}", field):
+            fields.append(None)
+        else:
+            return None  # no format mixes text and placeholders there; refuse rather than guess
     tokens = []
-    for part in re.split(r"(\$\{[^}]+\})", fmt):
+    for part in re.split(r"(\$\{[^}]+\})", parts[5]):
         if not part:
             continue
         if not part.startswith("${"):
             tokens.append(("lit", part.lower()))
         elif part == "${BucketName}":
             tokens.append((_NAME, ""))
-        elif part in ("${Partition}", "${Region}", "${Account}"):
-            tokens.append((_FIELD, ""))
         else:
             tokens.append((_TEXT, ""))
-    return tuple(tokens)
+    return tuple(fields), tuple(tokens)
+
+
+def _arn_matches(spec: tuple[tuple[str | None, ...], tuple[tuple[str, str], ...]], arn: str) -> bool:
+    """`arn` (lower case, no wildcards) against a parsed format."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return False
+    fields, tokens = spec
+    for literal, value in zip(fields, parts[1:5]):
+        if literal is not None and literal != value:
+            return False
+    return _match(tokens, parts[5])
 
 
 def _match(tokens: tuple[tuple[str, str], ...], text: str, ti: int = 0, pos: int = 0) -> bool:
@@ -181,14 +203,13 @@ def _match(tokens: tuple[tuple[str, str], ...], text: str, ti: int = 0, pos: int
     kind, literal = tokens[ti]
     if kind == "lit":
         return text.startswith(literal, pos) and _match(tokens, text, ti + 1, pos + len(literal))
-    stops = ":" if kind == _FIELD else ":/" if kind == _NAME else ""
     limit = len(text)
-    if stops:
-        end = pos
-        while end < limit and text[end] not in stops:
-            end += 1
-        limit = end
-    shortest = pos if kind == _FIELD else pos + 1
+    if kind == _NAME:  # a bucket name stops at the first "/" (or ":")
+        for stop in ("/", ":"):
+            found = text.find(stop, pos)
+            if found != -1 and found < limit:
+                limit = found
+    shortest = pos + 1
     nxt = tokens[ti + 1] if ti + 1 < len(tokens) else None
     if nxt is None:
         return limit == len(text) and len(text) >= shortest
@@ -240,8 +261,8 @@ def _types_match(service: str, resource_types: tuple[str, ...], resource_arn: st
         fmt_service = _format_service(service, type_name)
         if fmt_service and arn_service and not any(c in arn_service for c in "*?") and fmt_service != arn_service:
             continue  # an s3 ARN never names a kms key: skip without compiling the pattern
-        tokens = arn_tokens(service, type_name)
-        if tokens is not None and any(_match(tokens, c) for c in candidates):
+        spec = arn_tokens(service, type_name)
+        if spec is not None and any(_arn_matches(spec, c) for c in candidates):
             return True
     return False
 
