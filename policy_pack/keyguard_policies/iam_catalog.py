@@ -278,7 +278,7 @@ def _format_service(service: str, resource_type: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def type_groups(pattern: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The distinct (service, resource types) the actions `pattern` matches apply to."""
-    return tuple(sorted({(a.service.lower(), a.resource_types) for a in expand(pattern)}))
+    return tuple({(a.service.lower(), a.resource_types) for a in expand(pattern)})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -289,7 +289,7 @@ def _types_by_arn_service(pattern: str) -> dict[str, tuple[tuple[str, tuple[str,
     for service, types in type_groups(pattern):
         for type_name in types:
             grouped.setdefault(_format_service(service, type_name), set()).add((service, (type_name,)))
-    return {k: tuple(sorted(v)) for k, v in grouped.items()}
+    return {k: tuple(v) for k, v in grouped.items()}
 
 
 @functools.lru_cache(maxsize=65536)
