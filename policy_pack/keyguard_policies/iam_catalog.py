@@ -143,8 +143,8 @@ def expand(pattern: str) -> tuple[Action, ...]:
 
 @functools.lru_cache(maxsize=4096)
 def resource_level_names(pattern: str) -> tuple[str, ...]:
-    """Sorted names of the actions `pattern` matches that can be scoped to resources."""
-    return tuple(sorted(a.name for a in expand(pattern) if a.resource_level))
+    """Names of the actions `pattern` matches that can be scoped to resources."""
+    return tuple(a.name for a in expand(pattern) if a.resource_level)
 
 
 # What a placeholder in the resource part of an ARN format may stand for: a bucket name (no "/",

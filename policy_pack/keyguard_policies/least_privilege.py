@@ -44,6 +44,8 @@ def names_everything(arn: str) -> bool:
     `arn:aws:s3:::*/*`, `arn:aws:kms:*:*:key/*`): only wildcards and resource-type words."""
     if arn == "*":
         return True
+    if "*" not in arn:
+        return False  # a concrete ARN names one resource
     parts = split_arn(arn)
     if parts is None:
         return False

@@ -1,7 +1,5 @@
 """Actions that can be scoped to resources must be: `*` (or an ARN naming every resource of a
 type) grants them on everything in the account. Actions that only support `*` are exempt."""
-import functools
-
 from .. import iam_catalog
 from ..documents import KEY_POLICY
 from ..least_privilege import DOCUMENT_TYPES, judged_statements, names_everything, shorten
@@ -11,10 +9,15 @@ NAME = "iam-no-wildcard-resources"
 SUPPORTED_RESOURCES = DOCUMENT_TYPES  # every type that carries an IAM policy document
 
 
-@functools.lru_cache(maxsize=4096)
-def _scoped(actions: tuple[str, ...]) -> tuple[str, ...]:
-    """Sorted names of the granted actions that support resource-level permissions."""
-    return tuple(sorted(set().union(*(iam_catalog.resource_level_names(a) for a in actions))))
+def _granted(actions: tuple[str, ...]) -> list[str]:
+    """The statement's actions that can be scoped to resources, as the statement names them
+    (a wildcard with how many such actions it covers)."""
+    shown = []
+    for action in actions:
+        scoped = iam_catalog.resource_level_names(action)
+        if scoped:
+            shown.append(action if not iam_catalog.is_pattern(action) else f"{action} ({len(scoped)} actions)")
+    return shown
 
 
 def check(resource, params):
@@ -24,7 +27,7 @@ def check(resource, params):
                  if names_everything(r) and not (document.kind == KEY_POLICY and raw == "*")]
         if not broad:
             continue
-        scoped = _scoped(statement.actions)
+        scoped = _granted(statement.actions)
         if scoped:
             yield Violation(f"{document.path} {statement.label} grants {shorten(scoped)} on {', '.join(broad)}",
                             evidence=statement.evidence())
