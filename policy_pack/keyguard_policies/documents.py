@@ -162,41 +162,49 @@ def _parse_value(raw: Any, path: str, kind: str, check_unknown: bool = True) -> 
 
 
 def _statement(raw: Any, index: int, path: str, kind: str) -> Statement:
-    where = f"{path}.Statement[{index}]"
     if not isinstance(raw, dict):
-        raise Malformed(f"{where} is a {_kind_name(raw)}, not an object")
+        raise Malformed(f"{_where(path, index)} is a {_kind_name(raw)}, not an object")
     effect = raw.get("Effect")
-    if effect not in ("Allow", "Deny"):
-        raise Malformed(f"{where}.Effect is {effect!r}; it must be \"Allow\" or \"Deny\"")
+    if effect != "Allow" and effect != "Deny":
+        raise Malformed(f"{_where(path, index)}.Effect is {effect!r}; it must be \"Allow\" or \"Deny\"")
     if ("Action" in raw) == ("NotAction" in raw):
-        raise Malformed(f"{where} must have exactly one of Action and NotAction")
+        raise Malformed(f"{_where(path, index)} must have exactly one of Action and NotAction")
     if kind == IDENTITY and ("Resource" in raw) == ("NotResource" in raw):
-        raise Malformed(f"{where} must have exactly one of Resource and NotResource")
+        raise Malformed(f"{_where(path, index)} must have exactly one of Resource and NotResource")
     if kind != IDENTITY and "Principal" not in raw and "NotPrincipal" not in raw:
-        raise Malformed(f"{where} of a {'key' if kind == KEY_POLICY else 'bucket'} policy has no Principal")
+        raise Malformed(f"{_where(path, index)} of a {'key' if kind == KEY_POLICY else 'bucket'} policy has no Principal")
     condition = raw.get("Condition") or {}
     if not isinstance(condition, dict):
-        raise Malformed(f"{where}.Condition is not an object")
+        raise Malformed(f"{_where(path, index)}.Condition is not an object")
     sid = raw.get("Sid")
     if sid is not None and not isinstance(sid, str):
-        raise Malformed(f"{where}.Sid is not a string")
+        raise Malformed(f"{_where(path, index)}.Sid is not a string")
     return Statement(
         index=index, sid=sid, effect=effect,
-        actions=_strings(raw, "Action", where), not_actions=_strings(raw, "NotAction", where),
-        resources=_strings(raw, "Resource", where), not_resources=_strings(raw, "NotResource", where),
+        actions=_strings(raw, "Action", path, index), not_actions=_strings(raw, "NotAction", path, index),
+        resources=_strings(raw, "Resource", path, index), not_resources=_strings(raw, "NotResource", path, index),
         principal=raw.get("Principal"), not_principal=raw.get("NotPrincipal"),
         condition=condition, raw=raw)
 
 
-def _strings(raw: dict, key: str, where: str) -> tuple[str, ...]:
-    if key not in raw:
+def _where(path: str, index: int) -> str:
+    return f"{path}.Statement[{index}]"
+
+
+def _strings(raw: dict, key: str, path: str, index: int) -> tuple[str, ...]:
+    value = raw.get(key)
+    if value is None:
+        if key in raw:
+            raise Malformed(f"{_where(path, index)}.{key} contains None, not a non-empty string")
         return ()
-    values = as_list(raw[key])
+    if isinstance(value, str) and value:  # the common single-value form
+        return (value,)
+    values = as_list(value)
     if not values:
-        raise Malformed(f"{where}.{key} is empty")
-    for value in values:
-        if not isinstance(value, str) or not value:
-            raise Malformed(f"{where}.{key} contains {value!r}, not a non-empty string")
+        raise Malformed(f"{_where(path, index)}.{key} is empty")
+    for item in values:
+        if not isinstance(item, str) or not item:
+            raise Malformed(f"{_where(path, index)}.{key} contains {item!r}, not a non-empty string")
     return tuple(values)
 
 
