@@ -62,13 +62,10 @@ def _resource(entry: dict, props_key: str, secrets: dict[str, set[str]] | None, 
         props = plain(props, found)
         if found:
             secrets.setdefault(entry["urn"], set()).update(found)
-    else:
-        outputs = dict(outputs)
     if entry.get("id") and "id" not in outputs:
-        outputs["id"] = entry["id"]
-    return Resource(urn=entry["urn"], type=entry["type"], props=props, outputs=outputs,
-                    dependencies=tuple(deps),
-                    property_dependencies={k: tuple(v or ()) for k, v in prop_deps.items()})
+        outputs = {**outputs, "id": entry["id"]}
+    # property dependencies stay lists as parsed: Resource.depends_on returns tuples
+    return Resource(entry["urn"], entry["type"], props, outputs, tuple(deps), prop_deps)
 
 
 def load_state(path: Path, secrets: dict[str, set[str]],
