@@ -23,7 +23,11 @@ from keyguard_policies.model import VIOLATION, Stack
 from keyguard_policies.policies import RULES
 from tests.baseline import ACCOUNT, BUCKET_ARN, IAM_LEAST_PRIVILEGE, KEY_ARN, ROOT, UNKNOWN, baseline, make
 
-SETTINGS = settings(max_examples=int(os.environ.get("KEYGUARD_HYPOTHESIS_EXAMPLES", 200)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomized so CI sees the same examples every run (a gate must not flake); raise
+# KEYGUARD_HYPOTHESIS_EXAMPLES, or set KEYGUARD_HYPOTHESIS_RANDOM=1, to explore further.
+SETTINGS = settings(max_examples=int(os.environ.get("KEYGUARD_HYPOTHESIS_EXAMPLES", 200)), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow],
+                    derandomize=not os.environ.get("KEYGUARD_HYPOTHESIS_RANDOM"))
 
 # The policies that read policy documents: six resource rules over every location, the stack rule
 # over identity documents, and the key-policy rule over key policies.
@@ -332,6 +336,10 @@ def test_adding_a_wildcard_never_removes_a_finding(pair, form, location):
     before = _keys(_findings([*base, *place(narrow)], LP_SETTINGS))
     after = _keys(_findings([*base, *place(wide)], LP_SETTINGS))
     if what == "Resource":
+        if locations()[location][0]["kind"] == "key":
+            # SPEC: in a key policy Resource "*" is the key itself, not a wildcard; adding it can
+            # rightly settle a mismatch (kms:CancelKeyDeletion next to a bucket ARN)
+            before = {k for k in before if k[0] != "iam-action-resource-match"}
         assert before <= after, before - after
         return
     # A wildcard action makes an ARN listed for no action of the statement usable, so that one
@@ -369,7 +377,7 @@ def test_alias_with_a_non_string_target_does_not_crash_the_run(target):
 @pytest.mark.parametrize("policy", LEAST_PRIVILEGE)
 def test_valid_documents_are_judged_without_errors_by(policy):
     """A smoke check that the strategy's documents are valid: no malformed findings for them."""
-    @settings(max_examples=25, deadline=None)
+    @settings(max_examples=25, deadline=None, derandomize=not os.environ.get("KEYGUARD_HYPOTHESIS_RANDOM"))
     @given(document=documents(), form=st.sampled_from(["string", "object"]))
     def check(document, form):
         docs = carriers(_as_value(document, form))

@@ -136,12 +136,18 @@ def _parse_text(raw: str, path: str, kind: str) -> Document:
     if is_unknown(raw):
         raise Unverifiable(describe_unknown(raw, path))
     try:
-        value = json.loads(raw)
+        value = _loads(raw)
     except ValueError as err:
-        raise Malformed(f"{path} is not valid JSON ({err.msg} at line {err.lineno} column {err.colno})") from None
+        raise Malformed(f"{path} is not valid JSON ({getattr(err, 'msg', err)} at line "
+                        f"{getattr(err, 'lineno', '?')} column {getattr(err, 'colno', '?')})") from None
     # an unknown can hide inside the text only as one of the sentinel strings: look only then
     return _parse_value(value, path, kind, check_unknown=_SENTINEL.search(raw) is not None)
 
+
+try:  # orjson comes with policy_sentry; json is the fallback
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover
+    _loads = json.loads
 
 _SENTINEL = re.compile("|".join(re.escape(s) for s in sorted(UNKNOWN_SENTINELS | {ENCRYPTED_SECRET})))
 
