@@ -297,6 +297,9 @@ def pattern_matches(pattern: str, resource_arn: str) -> bool:
     """Whether some action `pattern` matches applies to `resource_arn`."""
     if resource_arn == "*":
         return bool(expand(pattern))
+    if not is_pattern(pattern):  # most actions are exact: no grouping needed
+        action = lookup(pattern)
+        return action is not None and resource_matches(action, resource_arn)
     by_service = _types_by_arn_service(pattern)
     arn_service = resource_arn.split(":", 3)[2].lower() if resource_arn.count(":") >= 3 else ""
     if arn_service and "*" not in arn_service and "?" not in arn_service:
