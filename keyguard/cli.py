@@ -206,11 +206,18 @@ def _write(rendered: dict[str, str], formats: list[str], output: Path | None) ->
             fd, tmp = tempfile.mkstemp(dir=output, prefix=f".{FILENAMES[fmt]}.")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(rendered[fmt])
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; reports are for others to read
             os.replace(tmp, target)
     for fmt in formats:
         if fmt == "table" or output is None:
             sys.stdout.write(rendered[fmt])
     sys.stdout.flush()
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _list_policies() -> int:

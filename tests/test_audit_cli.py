@@ -214,6 +214,7 @@ def test_reports_written_atomically_with_all_formats(tmp_path):
                       *sum([["--format", f] for f in ALL_FORMATS], []))
     assert result.returncode == 1
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
+    assert all(p.stat().st_mode & 0o044 for p in out.iterdir())  # readable by others, unlike mkstemp's 0600
     data = json.loads((out / "keyguard-report.json").read_text())
     assert data["summary"]["passed"] is False
 
