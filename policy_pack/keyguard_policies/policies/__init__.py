@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from types import ModuleType
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from ..catalog import policies as _catalog
 from ..model import UNVERIFIABLE, VIOLATION, Resource, Stack
@@ -28,16 +28,17 @@ def unverified(what: str, urn: str | None = None) -> Violation:
     return Violation(f"cannot be verified: {what}", urn=urn, kind=UNVERIFIABLE)
 
 
-def per_subject(subject: Resource, judge: Callable[[], Iterator[Violation]]) -> Iterator[Violation]:
-    """Judge one resource of a stack rule, so an unknown or malformed value there does not stop
-    the rule from judging the others."""
-    try:
-        for v in judge():
-            yield v if v.urn else dataclasses.replace(v, urn=subject.urn)
-    except Unverifiable as err:
-        yield unverified(err.what, subject.urn)
-    except Malformed as err:
-        yield Violation(f"malformed input: {err}", urn=subject.urn)
+def judge_each(subjects: Iterable[Resource], judge: Callable[[Resource], Iterator[Violation]]) -> Iterator[Violation]:
+    """Judge each resource of a stack rule on its own, so an unknown or malformed value in one
+    does not stop the rule from judging the others."""
+    for subject in subjects:
+        try:
+            for v in judge(subject):
+                yield v if v.urn else dataclasses.replace(v, urn=subject.urn)
+        except Unverifiable as err:
+            yield unverified(err.what, subject.urn)
+        except Malformed as err:
+            yield Violation(f"malformed input: {err}", urn=subject.urn)
 
 
 class Rule:

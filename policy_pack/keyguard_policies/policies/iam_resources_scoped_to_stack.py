@@ -7,7 +7,7 @@ from ..documents import IDENTITY, documents_of
 from ..kms_keys import ALIAS_TYPE, KEY_TYPE, key_identifiers
 from ..least_privilege import split_arn
 from ..s3_encryption import BUCKET_TYPES, bucket_names
-from . import Violation, per_subject, unverified
+from . import Violation, judge_each, unverified
 
 NAME = "iam-resources-scoped-to-stack"
 SUPPORTED_RESOURCES = ("vault:aws/secretBackendRole:SecretBackendRole", "aws:iam/policy:Policy",
@@ -40,8 +40,7 @@ class _Owned:
 def check_stack(stack, params):
     owned = _Owned(stack)
     allowed = params.get("allowedResourceArns") or []
-    for resource in stack.of_type(*SUPPORTED_RESOURCES):
-        yield from per_subject(resource, lambda resource=resource: _judge(resource, owned, allowed))
+    yield from judge_each(stack.of_type(*SUPPORTED_RESOURCES), lambda resource: _judge(resource, owned, allowed))
 
 
 def _judge(resource, owned, allowed):

@@ -4,7 +4,7 @@ stack is not applicable."""
 from ..kms_keys import KEY_TYPE, KeyLookup
 from ..s3_encryption import BUCKET_TYPES, CONFIG_TYPES, OBJECT_TYPES, config_rules, inline_rules
 from ..values import UNKNOWN, Malformed, Unverifiable, as_str, describe_unknown, is_unknown
-from . import Violation, per_subject, unverified
+from . import Violation, judge_each, unverified
 
 NAME = "kms-key-symmetric-for-sse"
 SUPPORTED_RESOURCES = (KEY_TYPE,)
@@ -56,8 +56,7 @@ def subjects(stack):
 
 def check_stack(stack, params):
     used, unknown = _resolve(stack)
-    for key in used.values():
-        yield from per_subject(key, lambda key=key: _judge(key))
+    yield from judge_each(used.values(), _judge)
     for resource, value, path in unknown:
         yield unverified(describe_unknown(value, path) +
                          "; the key it names cannot be checked", resource.urn)

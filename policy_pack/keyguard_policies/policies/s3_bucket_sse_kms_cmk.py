@@ -3,7 +3,7 @@ encryption often lives in a separate BucketServerSideEncryptionConfiguration res
 from ..kms_keys import KeyLookup, is_aws_managed
 from ..s3_encryption import BUCKET_TYPES, KMS_ALGORITHMS, all_rules
 from ..values import describe_unknown, is_unknown
-from . import Violation, per_subject, unverified
+from . import Violation, judge_each, unverified
 
 NAME = "s3-bucket-sse-kms-cmk"
 SUPPORTED_RESOURCES = BUCKET_TYPES
@@ -11,8 +11,7 @@ SUPPORTED_RESOURCES = BUCKET_TYPES
 
 def check_stack(stack, params):
     keys = KeyLookup.of(stack)
-    for bucket in stack.of_type(*SUPPORTED_RESOURCES):
-        yield from per_subject(bucket, lambda bucket=bucket: _judge(stack, keys, bucket))
+    yield from judge_each(stack.of_type(*SUPPORTED_RESOURCES), lambda bucket: _judge(stack, keys, bucket))
 
 
 def _judge(stack, keys, bucket):
