@@ -9,10 +9,10 @@ import re
 from typing import Any, Iterable, Mapping
 
 from keyguard_policies.model import Resource
+from keyguard_policies.values import UNKNOWN
 
 from .sources.wire import SECRET_SIG, SIG_KEY
 
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def _stack_urn(stack: str, project: str) -> str:

@@ -9,6 +9,8 @@ import json
 from importlib import resources as _resources
 from typing import Any, Mapping
 
+from .values import json_type
+
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 
 
@@ -79,7 +81,7 @@ def resolve(config: Mapping[str, Any] | None) -> dict[str, PolicySettings]:
             resolved[name] = PolicySettings(_level(value, name), info.defaults())
             continue
         if not isinstance(value, dict):
-            raise ConfigError(f"{name}: expected an enforcement level or an object, got {_type(value)}")
+            raise ConfigError(f"{name}: expected an enforcement level or an object, got {json_type(value)}")
         level = resolved[name].enforcement
         params = info.defaults()
         for key, param in value.items():
@@ -100,17 +102,12 @@ def _level(value: Any, where: str) -> str:
     return value
 
 
-def _type(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), "number")
-
-
 def _checked(value: Any, schema: Mapping[str, Any], where: str) -> Any:
     """Validate one parameter against its schema. Integers may arrive as floats (gRPC structs)."""
     kind = schema["type"]
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
-            raise ConfigError(f"{where}: expected an integer, got {_type(value)} {value!r}")
+            raise ConfigError(f"{where}: expected an integer, got {json_type(value)} {value!r}")
         value = int(value)
         if "minimum" in schema and value < schema["minimum"]:
             raise ConfigError(f"{where}: {value} is below the minimum {schema['minimum']}")
@@ -119,7 +116,7 @@ def _checked(value: Any, schema: Mapping[str, Any], where: str) -> Any:
         return value
     if kind == "array":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{where}: expected an array of strings, got {_type(value)}")
+            raise ConfigError(f"{where}: expected an array of strings, got {json_type(value)}")
         allowed = schema.get("items", {}).get("enum")
         for v in value:
             if allowed and v not in allowed:

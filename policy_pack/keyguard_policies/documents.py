@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 from .model import Resource, per_resource
 from .values import (ENCRYPTED_SECRET, UNKNOWN_SENTINELS, Malformed, Unverifiable, as_list, contains_unknown,
-                     describe_unknown, is_unknown)
+                     describe_unknown, is_unknown, json_type)
 
 IDENTITY, RESOURCE_POLICY, KEY_POLICY = "identity", "resource", "key"
 _ROOT_PRINCIPAL = re.compile(r"^(arn:aws[a-z-]*:iam::(\d{12}):root|(\d{12}))$")
@@ -156,7 +156,7 @@ def _parse_value(raw: Any, path: str, kind: str, check_unknown: bool = True) -> 
     if check_unknown and contains_unknown(raw):
         raise Unverifiable(describe_unknown(raw if is_unknown(raw) else "", path))
     if not isinstance(raw, dict):
-        raise Malformed(f"{path} is a {_kind_name(raw)}, not a policy document object")
+        raise Malformed(f"{path} is a JSON {json_type(raw)}, not a policy document object")
     if "Statement" not in raw:
         raise Malformed(f"{path} has no Statement")
     raw_statements = raw["Statement"]
@@ -169,7 +169,7 @@ def _parse_value(raw: Any, path: str, kind: str, check_unknown: bool = True) -> 
 
 def _statement(raw: Any, index: int, path: str, kind: str) -> Statement:
     if not isinstance(raw, dict):
-        raise Malformed(f"{_where(path, index)} is a {_kind_name(raw)}, not an object")
+        raise Malformed(f"{_where(path, index)} is a JSON {json_type(raw)}, not an object")
     effect = raw.get("Effect")
     if effect != "Allow" and effect != "Deny":
         raise Malformed(f"{_where(path, index)}.Effect is {effect!r}; it must be \"Allow\" or \"Deny\"")
@@ -212,8 +212,3 @@ def _strings(raw: dict, key: str, path: str, index: int) -> tuple[str, ...]:
         if not isinstance(item, str) or not item:
             raise Malformed(f"{_where(path, index)}.{key} contains {item!r}, not a non-empty string")
     return tuple(values)
-
-
-def _kind_name(value: Any) -> str:
-    return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), "number")

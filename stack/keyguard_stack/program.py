@@ -10,7 +10,7 @@ import pulumi_aws as aws
 import pulumi_vault as vault
 
 from .documents import bucket_tls_only_policy, role_policy_document
-from .settings import CREDENTIAL_TYPES, StackSettings
+from .settings import StackSettings
 
 AWS_ENDPOINT_SERVICES = ("iam", "kms", "s3", "sts")
 
@@ -97,7 +97,6 @@ def define(settings: StackSettings | None = None) -> dict[str, Any]:
         iam_endpoint=settings.aws_endpoint or None,
         sts_endpoint=settings.aws_endpoint or None,
         opts=pulumi.ResourceOptions(**vault_opts))
-    assert settings.credential_type in CREDENTIAL_TYPES
     role = vault.aws.SecretBackendRole(
         "ai-app-role",
         backend=backend.path,
