@@ -47,8 +47,8 @@ def test_seed_document_is_flagged_by_iam_action_resource_match():
     assert outcome.messages == [
         f"policyDocument statement #1 grants s3:ListBucket on {BUCKET_ARN}/*, {KEY_ARN}, which applies to "
         "accesspoint (arn:aws:s3:<Region>:<Account>:accesspoint/<AccessPointName>) or bucket (arn:aws:s3:::<BucketName>)",
-        f"policyDocument statement #1 lists resource {KEY_ARN}, which none of its actions "
-        "(s3:GetObject, s3:PutObject, s3:ListBucket) applies to",
+        f"policyDocument statement #1 lists resource {KEY_ARN}, of a service none of its actions "
+        "(s3:GetObject, s3:PutObject, s3:ListBucket) belongs to",
     ]
 
 

@@ -15,6 +15,11 @@ from .values import (ENCRYPTED_SECRET, UNKNOWN_SENTINELS, Malformed, Unverifiabl
                      describe_unknown, is_unknown, json_type)
 
 IDENTITY, RESOURCE_POLICY, KEY_POLICY = "identity", "resource", "key"
+# What AWS's policy grammar accepts (SPEC: "Documents AWS would reject"); element names are case-sensitive.
+DOCUMENT_KEYS = frozenset(("Version", "Id", "Statement"))
+VERSIONS = ("2012-10-17", "2008-10-17")
+STATEMENT_KEYS = frozenset(("Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
+                            "NotResource", "Condition"))
 _ROOT_PRINCIPAL = re.compile(r"^(arn:aws[a-z-]*:iam::(\d{12}):root|(\d{12}))$")
 
 
@@ -65,11 +70,12 @@ class Document:
     kind: str          # IDENTITY, RESOURCE_POLICY or KEY_POLICY
     statements: tuple[Statement, ...]
 
-    def allow_statements(self, key_account: str | None = None) -> Iterator[Statement]:
-        """Allow statements the least-privilege rules judge: in a key policy, the default statement
-        delegating the key to its own account's root is not judged."""
+    def allow_statements(self) -> Iterator[Statement]:
+        """Allow statements the least-privilege rules judge on the document alone. In a key policy
+        a statement shaped like AWS's default delegation to an account root is judged with the
+        stack (least_privilege.judge_delegations): only the key's own account makes it the default."""
         for statement in self.statements:
-            if statement.allows and not (self.kind == KEY_POLICY and is_root_delegation(statement, key_account)):
+            if statement.allows and not (self.kind == KEY_POLICY and delegated_account(statement)):
                 yield statement
 
     def effective_resources(self, statement: Statement, key_arn: str | None = None) -> tuple[str, ...]:
@@ -80,25 +86,21 @@ class Document:
         return statement.resources
 
 
-def is_root_delegation(statement: Statement, key_account: str | None) -> bool:
-    """`{"AWS": "arn:aws:iam::<account>:root"}` with `kms:*` on `*`: AWS's default key-policy statement.
-    When the key's account is known, only that account's root counts."""
-    principals = _aws_principals(statement.principal)
-    if len(principals) != 1 or statement.not_actions or statement.condition:
-        return False
+def delegated_account(statement: Statement) -> str | None:
+    """The account whose root `{"AWS": "arn:aws:iam::<account>:root"}` (or the bare account id) is
+    given `kms:*` on `*` with no condition: the shape of AWS's default key-policy statement, which
+    it is only when that account is the key's own. None for any other statement."""
+    if not statement.allows or statement.not_actions or statement.condition or statement.not_principal is not None:
+        return None
+    if not isinstance(statement.principal, dict) or set(statement.principal) != {"AWS"}:
+        return None
+    principals = as_list(statement.principal["AWS"])
+    if len(principals) != 1 or not isinstance(principals[0], str):
+        return None
     match = _ROOT_PRINCIPAL.match(principals[0])
-    if not match:
-        return False
-    account = match.group(2) or match.group(3)
-    if key_account and account != key_account:
-        return False
-    return all(a.lower() == "kms:*" for a in statement.actions) and statement.resources == ("*",)
-
-
-def _aws_principals(principal: Any) -> list[str]:
-    if isinstance(principal, dict):
-        return [p for p in as_list(principal.get("AWS")) if isinstance(p, str)]
-    return [p for p in as_list(principal) if isinstance(p, str)]
+    if not match or statement.resources != ("*",) or not all(a.lower() == "kms:*" for a in statement.actions):
+        return None
+    return match.group(2) or match.group(3)
 
 
 @per_resource
@@ -157,6 +159,11 @@ def _parse_value(raw: Any, path: str, kind: str, check_unknown: bool = True) -> 
         raise Unverifiable(describe_unknown(raw if is_unknown(raw) else "", path))
     if not isinstance(raw, dict):
         raise Malformed(f"{path} is a JSON {json_type(raw)}, not a policy document object")
+    unknown = [k for k in raw if k not in DOCUMENT_KEYS]
+    if unknown:
+        raise Malformed(f"{path} has {_keys(unknown)} besides Version, Id and Statement, which AWS rejects")
+    if "Version" in raw and raw["Version"] not in VERSIONS:
+        raise Malformed(f"{path}.Version is {raw['Version']!r}; it must be \"2012-10-17\" or \"2008-10-17\"")
     if "Statement" not in raw:
         raise Malformed(f"{path} has no Statement")
     raw_statements = raw["Statement"]
@@ -170,18 +177,30 @@ def _parse_value(raw: Any, path: str, kind: str, check_unknown: bool = True) -> 
 def _statement(raw: Any, index: int, path: str, kind: str) -> Statement:
     if not isinstance(raw, dict):
         raise Malformed(f"{_where(path, index)} is a JSON {json_type(raw)}, not an object")
+    unknown = [k for k in raw if k not in STATEMENT_KEYS]
+    if unknown:
+        raise Malformed(f"{_where(path, index)} has {_keys(unknown)}, not a statement element AWS accepts")
     effect = raw.get("Effect")
     if effect != "Allow" and effect != "Deny":
         raise Malformed(f"{_where(path, index)}.Effect is {effect!r}; it must be \"Allow\" or \"Deny\"")
     if ("Action" in raw) == ("NotAction" in raw):
         raise Malformed(f"{_where(path, index)} must have exactly one of Action and NotAction")
-    if kind == IDENTITY and ("Resource" in raw) == ("NotResource" in raw):
+    if ("Resource" in raw) == ("NotResource" in raw):
         raise Malformed(f"{_where(path, index)} must have exactly one of Resource and NotResource")
-    if kind != IDENTITY and "Principal" not in raw and "NotPrincipal" not in raw:
-        raise Malformed(f"{_where(path, index)} of a {'key' if kind == KEY_POLICY else 'bucket'} policy has no Principal")
+    if kind == IDENTITY:
+        if "Principal" in raw or "NotPrincipal" in raw:
+            raise Malformed(f"{_where(path, index)} names a {'Principal' if 'Principal' in raw else 'NotPrincipal'}, "
+                            "which an identity policy cannot have (AWS rejects it)")
+    elif ("Principal" in raw) == ("NotPrincipal" in raw):
+        raise Malformed(f"{_where(path, index)} of a {'key' if kind == KEY_POLICY else 'bucket'} policy "
+                        f"{'has no Principal' if 'Principal' not in raw else 'has both Principal and NotPrincipal'}")
     condition = raw.get("Condition") or {}
     if not isinstance(condition, dict):
         raise Malformed(f"{_where(path, index)}.Condition is not an object")
+    for operator, clauses in condition.items():
+        if not isinstance(clauses, dict):
+            raise Malformed(f"{_where(path, index)}.Condition.{operator} is a JSON {json_type(clauses)}, "
+                            "not an object of condition keys")
     sid = raw.get("Sid")
     if sid is not None and not isinstance(sid, str):
         raise Malformed(f"{_where(path, index)}.Sid is not a string")
@@ -191,6 +210,10 @@ def _statement(raw: Any, index: int, path: str, kind: str) -> Statement:
         resources=_strings(raw, "Resource", path, index), not_resources=_strings(raw, "NotResource", path, index),
         principal=raw.get("Principal"), not_principal=raw.get("NotPrincipal"),
         condition=condition, raw=raw)
+
+
+def _keys(names: list) -> str:
+    return ("key " if len(names) == 1 else "keys ") + ", ".join(repr(n) for n in names)
 
 
 def _where(path: str, index: int) -> str:

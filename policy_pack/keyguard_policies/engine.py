@@ -101,6 +101,10 @@ def evaluate(stack: Stack, settings: Mapping[str, catalog.PolicySettings] | None
             outcome.subjects.append(resource.urn)
             outcome.findings.extend(run_resource_rule(rule, resource, settings[rule.NAME].params, stack))
     for name, rule in enabled.items():
+        if rule.stack_part:  # what only the stack shows, judged after the resources themselves
+            found = rule.stack_subjects(stack)
+            if found:
+                outcomes[name].findings.extend(run_stack_rule(rule, stack, settings[name].params, found))
         if rule.KIND == "stack":
             found, findings = subjects_of(rule, stack)
             outcomes[name].subjects = [r.urn for r in found]

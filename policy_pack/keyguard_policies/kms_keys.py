@@ -1,6 +1,6 @@
 """Which KMS key a value names, among the keys and aliases of the stack, and whether it is an
-AWS-managed key. A value computed from a stack key (a property dependency) names that key even
-while the value itself is unknown during preview."""
+AWS-managed key. A value computed from a stack key (a property dependency) names that key while
+the value itself is unknown during preview; a known value names what it says."""
 from __future__ import annotations
 
 import re
@@ -28,10 +28,14 @@ def key_identifiers(key: Resource) -> set[str]:
 
 
 def alias_target(stack: Stack, alias: Resource) -> Resource | None:
-    for urn in alias.depends_on("targetKeyId"):
-        if stack.by_urn.get(urn) and stack.by_urn[urn].type == KEY_TYPE:
-            return stack.by_urn[urn]
+    """The stack key an alias points at: by its known targetKeyId, else (while that is unknown)
+    by the key it was computed from."""
     target = alias.get("targetKeyId")
+    if is_unknown(target):
+        for urn in alias.depends_on("targetKeyId"):
+            if stack.by_urn.get(urn) and stack.by_urn[urn].type == KEY_TYPE:
+                return stack.by_urn[urn]
+        return None
     if not isinstance(target, str):
         return None
     for key in stack.of_type(KEY_TYPE):
@@ -76,11 +80,12 @@ class KeyLookup:
         return None
 
     def resolve(self, value: Any, dependencies: Iterable[str] = ()) -> Resource | None:
-        """The stack key `value` names, or None. Callers check `is_unknown(value)` first when
-        they need to tell "unknown" from "not ours"."""
-        key = self.from_dependencies(dependencies)
-        if key is not None:
-            return key
+        """The stack key `value` names, or None. A known value is judged by what it names; the
+        dependencies (the key it was computed from) only stand in while it is unknown (SPEC:
+        "Which value wins"). Callers check `is_unknown(value)` first when they need to tell
+        "unknown" from "not ours"."""
+        if is_unknown(value):
+            return self.from_dependencies(dependencies)
         if isinstance(value, str):
             if value in self.by_identifier:
                 return self.by_identifier[value]

@@ -86,11 +86,15 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
         raw.update({k: v for k, v in fixed.items() if plain(raw.get(k)) != v})
         return raw
 
-    return ResourceValidationPolicy(validate=validate, remediate=remediate if rule.remediate else None,
-                                    **_metadata(rule))
+    kwargs = dict(validate=validate, remediate=remediate if rule.remediate else None, **_metadata(rule))
+    if rule.stack_part:
+        return _ResourceAndStackPolicy(_stack_validate(rule, stack_part=True), **kwargs)
+    return ResourceValidationPolicy(**kwargs)
 
 
-def _stack_policy(rule: Rule) -> StackValidationPolicy:
+def _stack_validate(rule: Rule, stack_part: bool):
+    """AnalyzeStack: a stack rule, or the stack part of a resource rule (least_privilege's
+    delegation-shaped key-policy statements), over the stack's resources."""
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         try:
             params = _params(rule, args.get_config())
@@ -101,11 +105,39 @@ def _stack_policy(rule: Rule) -> StackValidationPolicy:
             dependencies=tuple(d.urn for d in r.dependencies),
             property_dependencies={k: tuple(d.urn for d in v) for k, v in r.property_dependencies.items()},
         ) for r in args.resources)
+        if stack_part:
+            subjects = rule.stack_subjects(stack)
+            if subjects:
+                _report(run_stack_rule(rule, stack, params, subjects), report_violation, with_urn=True)
+            return None
         if not any(True for _ in rule.subjects(stack)):
             args.not_applicable(f"the stack has no {', '.join(rule.SUPPORTED_RESOURCES)} to judge")
         _report(run_stack_rule(rule, stack, params), report_violation, with_urn=True)
 
-    return StackValidationPolicy(validate=validate, **_metadata(rule))
+    return validate
+
+
+def _stack_policy(rule: Rule) -> StackValidationPolicy:
+    return StackValidationPolicy(validate=_stack_validate(rule, stack_part=False), **_metadata(rule))
+
+
+class _ResourceAndStackPolicy(ResourceValidationPolicy):
+    """One policy (one name, as the SDK requires) that pulumi-policy runs both in Analyze, as a
+    resource policy, and in AnalyzeStack, which serves every StackValidationPolicy (it is one as a
+    registered virtual subclass): for a resource rule with a part only the stack can judge, so the
+    CLI's verdict matches `keyguard audit`'s."""
+
+    def __init__(self, stack_validate, **kwargs):
+        super().__init__(**kwargs)
+        self._stack_validate = stack_validate
+
+    def validate(self, args, report_violation):
+        if isinstance(args, StackValidationArgs):
+            return self._stack_validate(args, report_violation)
+        return ResourceValidationPolicy.validate(self, args, report_violation)
+
+
+StackValidationPolicy.register(_ResourceAndStackPolicy)
 
 
 def _metadata(rule: Rule) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """S3 default encryption as the rules see it: the rules a bucket declares inline (Bucket and
 BucketV2 shape them differently) and those of the encryption-configuration resources that
-target it, matched by property dependency or by bucket name."""
+target it, matched by bucket name or, while that is not known, by property dependency."""
 from __future__ import annotations
 
 import dataclasses
@@ -89,24 +89,25 @@ def bucket_names(bucket: Resource) -> set[str]:
 
 
 class _ConfigIndex:
-    """Encryption configurations by the bucket URN they depend on and by bucket name, built once
-    per stack so large stacks stay linear."""
+    """Encryption configurations by the bucket name they target, or (while that name is not
+    known) by the bucket URN they were computed from, built once per stack so large stacks stay
+    linear. A known target wins over a dependency (SPEC: "Which value wins")."""
 
     def __init__(self, stack: Stack):
         self.by_urn: dict[str, list[Resource]] = {}
         self.by_name: dict[str, list[Resource]] = {}
         self.unresolved: list[Resource] = []     # target not known and no dependency
-        self.named_only: list[Resource] = []     # a literal target and no dependency
+        self.named: list[Resource] = []          # a literal target
         for config in stack.of_type(*CONFIG_TYPES):
-            deps = config.depends_on("bucket")
             target = config.props.get("bucket")
-            for urn in deps:
-                self.by_urn.setdefault(urn, []).append(config)
             if isinstance(target, str) and not is_unknown(target):
                 self.by_name.setdefault(target, []).append(config)
-                if not deps:
-                    self.named_only.append(config)
-            elif not deps:
+                self.named.append(config)
+                continue
+            deps = config.depends_on("bucket")
+            for urn in deps:
+                self.by_urn.setdefault(urn, []).append(config)
+            if not deps:
                 self.unresolved.append(config)
 
 
@@ -118,7 +119,7 @@ def configs_for(stack: Stack, bucket: Resource) -> tuple[list[Resource], bool]:
     matched = {c.urn: c for c in index.by_urn.get(bucket.urn, ())}
     for name in names:
         matched.update((c.urn, c) for c in index.by_name.get(name, ()))
-    ambiguous = bool(index.unresolved) or (not names and bool(index.named_only))
+    ambiguous = bool(index.unresolved) or (not names and bool(index.named))
     return list(matched.values()), ambiguous
 
 

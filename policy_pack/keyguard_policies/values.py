@@ -91,6 +91,15 @@ def as_int(value: Any, path: str) -> int | None:
     raise Malformed(f"{path} is a {type(value).__name__}, not a number")
 
 
+def as_duration(value: Any, path: str) -> int | None:
+    """A duration, TTL or count of days: a whole number of at least 0 (SPEC: negative,
+    fractional or non-numeric values fail closed)."""
+    number = as_int(value, path)
+    if number is not None and number < 0:
+        raise Malformed(f"{path} is {number}, a negative duration")
+    return number
+
+
 def as_bool(value: Any, path: str) -> bool | None:
     value = known(value, path)
     if value is None or isinstance(value, bool):

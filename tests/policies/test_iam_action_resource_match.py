@@ -53,8 +53,8 @@ def test_kms_decrypt_on_alias_arn_is_flagged():
 def test_s3_actions_listing_the_kms_key_arn_are_flagged():
     outcome = run(POLICY, with_role_document(policy_doc(allow(["s3:GetObject", "s3:PutObject"], [OBJECTS, KEY_ARN]))))
     assert outcome.violations == {(POLICY, "ai-app-role")}
-    assert outcome.messages == [f"policyDocument statement #1 lists resource {KEY_ARN}, which none of its actions "
-                                "(s3:GetObject, s3:PutObject) applies to"]
+    assert outcome.messages == [f"policyDocument statement #1 lists resource {KEY_ARN}, of a service none of its actions "
+                                "(s3:GetObject, s3:PutObject) belongs to"]
 
 
 def test_list_all_my_buckets_only_supports_star():

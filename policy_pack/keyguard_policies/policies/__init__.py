@@ -2,7 +2,9 @@
 
 A resource rule defines `SUPPORTED_RESOURCES` and `check(resource, params)`; a stack rule defines
 `SUPPORTED_RESOURCES` (the resources it judges) and `check_stack(stack, params)`, and may define
-`subjects(stack)` when it judges fewer. Both yield `Violation`s; metadata lives in
+`subjects(stack)` when it judges fewer. A resource rule may also define `check_stack` and
+`stack_subjects(stack)` for what only the stack shows (a key's account): the engine runs it after
+the resource checks, the pack in AnalyzeStack. Both yield `Violation`s; metadata lives in
 data/policies.json, declared once."""
 from __future__ import annotations
 
@@ -54,11 +56,18 @@ class Rule:
         self.check_stack = getattr(module, "check_stack", None)
         self.remediate = getattr(module, "remediate", None)
         assert (self.check is not None) == (self.KIND == "resource"), self.NAME
+        assert self.check_stack is not None or self.KIND == "resource", self.NAME
+        # a resource rule with a part that needs the whole stack
+        self.stack_part = self.KIND == "resource" and self.check_stack is not None
 
     def subjects(self, stack: Stack) -> Iterator[Resource]:
         if hasattr(self.module, "subjects"):
             return self.module.subjects(stack)
         return stack.of_type(*self.SUPPORTED_RESOURCES)
+
+    def stack_subjects(self, stack: Stack) -> list[Resource]:
+        """What a resource rule's stack part judges (nothing for a rule without one)."""
+        return list(self.module.stack_subjects(stack)) if self.stack_part else []
 
 
 def _load() -> dict[str, Rule]:

@@ -6,7 +6,7 @@ import json
 from importlib import resources as _resources
 
 from .. import iam_catalog
-from ..least_privilege import DOCUMENT_TYPES, judged_statements, shorten
+from ..least_privilege import DOCUMENT_TYPES, statement_checks, shorten
 from . import Violation
 
 NAME = "iam-no-privilege-escalation"
@@ -32,14 +32,16 @@ def _names(patterns) -> frozenset[str]:
     return frozenset().union(*(_matched(p) for p in patterns))
 
 
-def check(resource, params):
+def _judge(document, statement, resources):
     risky = escalation_actions()
-    for document, statement, _ in judged_statements(resource):
-        if statement.not_actions:
-            found = risky - _names(statement.not_actions)
-        else:
-            found = risky & _names(statement.actions)
-        if found:
-            names = sorted(iam_catalog.lookup(a).name if iam_catalog.lookup(a) else a for a in found)
-            yield Violation(f"{document.path} {statement.label} grants privilege-escalation action(s) "
-                            f"{shorten(names)}", evidence=statement.evidence())
+    if statement.not_actions:
+        found = risky - _names(statement.not_actions)
+    else:
+        found = risky & _names(statement.actions)
+    if found:
+        names = sorted(iam_catalog.lookup(a).name if iam_catalog.lookup(a) else a for a in found)
+        yield Violation(f"{document.path} {statement.label} grants privilege-escalation action(s) "
+                        f"{shorten(names)}", evidence=statement.evidence())
+
+
+check, check_stack, stack_subjects = statement_checks(_judge)

@@ -37,6 +37,16 @@ class _Owned:
         return arn in self.keys
 
 
+def _services_reached(statement) -> set[str]:
+    """The services whose resource-level actions the statement grants; actions that support only
+    "*" (s3:ListAllMyBuckets, kms:ListKeys) reach no particular resource. NotAction grants every
+    action it does not list."""
+    if statement.not_actions:
+        excluded = set().union(*(iam_catalog.resource_level_names(p) for p in statement.not_actions))
+        return {s for s in SERVICES if set(iam_catalog.resource_level_names(f"{s}:*")) - excluded}
+    return {a.service.lower() for p in statement.actions for a in iam_catalog.expand(p) if a.resource_level}
+
+
 def check_stack(stack, params):
     owned = _Owned(stack)
     allowed = params.get("allowedResourceArns") or []
@@ -50,8 +60,12 @@ def _judge(resource, owned, allowed):
         for statement in document.statements:
             if not statement.allows:
                 continue
-            # actions that support only "*" (s3:ListAllMyBuckets, kms:ListKeys) reach no particular resource
-            services = {a.service.lower() for p in statement.actions for a in iam_catalog.expand(p) if a.resource_level}
+            services = _services_reached(statement)
+            if statement.not_resources and services & set(SERVICES):
+                reached = sorted(services & set(SERVICES))
+                yield Violation(f"{document.path} {statement.label} grants {'/'.join(reached)} actions on every "
+                                f"resource but {', '.join(statement.not_resources)} (NotResource), not only this "
+                                "stack's", evidence=statement.evidence())
             for arn in statement.resources:
                 if any(fnmatch.fnmatchcase(arn, pattern) for pattern in allowed):
                     continue

@@ -1,17 +1,12 @@
-"""A key policy is the key's perimeter: no anonymous principal without an account or
-organization condition, and never bypassing the lockout safety check."""
+"""A key policy is the key's perimeter: no anonymous principal without a condition that pins the
+caller (conditions.py says which do), and never bypassing the lockout safety check."""
+from ..conditions import restricts_caller
 from ..documents import documents_of
 from ..values import as_bool, as_list
 from . import Violation
 
 NAME = "kms-key-policy-no-public-principal"
 SUPPORTED_RESOURCES = ("aws:kms/key:Key", "aws:kms/keyPolicy:KeyPolicy")
-RESTRICTING_KEYS = frozenset(k.lower() for k in (
-    "aws:PrincipalAccount", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalArn",
-    "aws:SourceAccount", "aws:SourceOrgID", "aws:SourceOrgPaths", "aws:SourceArn", "kms:CallerAccount"))
-# Operators that admit only the listed values (negated operators and Null admit everyone else).
-RESTRICTING_OPERATORS = frozenset(o.lower() for o in (
-    "StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike"))
 
 
 def is_public(principal) -> bool:
@@ -22,22 +17,19 @@ def is_public(principal) -> bool:
     return False
 
 
-def restricts_caller(condition: dict) -> bool:
-    for operator, clauses in condition.items():
-        if not isinstance(clauses, dict) or operator.lower().removeprefix("foranyvalue:") not in RESTRICTING_OPERATORS:
-            continue
-        for key, values in clauses.items():
-            if key.lower() in RESTRICTING_KEYS and all(v != "*" for v in as_list(values)):
-                return True
-    return False
-
-
 def check(resource, params):
     if as_bool(resource.props.get("bypassPolicyLockoutSafetyCheck"), "bypassPolicyLockoutSafetyCheck"):
         yield Violation("bypassPolicyLockoutSafetyCheck is true: a policy that locks everyone out of the key "
                         "would be accepted", evidence="bypassPolicyLockoutSafetyCheck=true")
     for document in documents_of(resource):
         for statement in document.statements:
-            if statement.allows and is_public(statement.principal) and not restricts_caller(statement.condition):
+            if not statement.allows or restricts_caller(statement.condition):
+                continue
+            if is_public(statement.principal):
                 yield Violation(f"{document.path} {statement.label} allows principal \"*\" without a condition "
-                                "on the caller's account or organization", evidence=statement.evidence())
+                                "that restricts the caller's account, organization or principal",
+                                evidence=statement.evidence())
+            elif statement.not_principal is not None:
+                yield Violation(f"{document.path} {statement.label} allows every principal but those in "
+                                "NotPrincipal, without a condition that restricts the caller",
+                                evidence=statement.evidence())

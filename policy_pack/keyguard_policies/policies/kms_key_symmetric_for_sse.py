@@ -45,21 +45,23 @@ def _resolve_once(stack):
         if key is not None:
             used[key.urn] = key
         elif is_unknown(value):
-            unknown.append((resource, value, path))
+            unknown.append((resource, describe_unknown(value, path) + "; the key it names cannot be checked"))
+        elif keys.unknown_identity and isinstance(value, str) and value.startswith("arn:") and ":key/" in value:
+            # a known ARN while some stack key's ARN is not: it may name that key
+            unknown.append((resource, f"{path} names {value}, and this stack's key ARNs are not known yet"))
     return used, unknown
 
 
 def subjects(stack):
     used, unknown = _resolve(stack)
-    return list(used.values()) + [resource for resource, _, _ in unknown]
+    return list(used.values()) + [resource for resource, _ in unknown]
 
 
 def check_stack(stack, params):
     used, unknown = _resolve(stack)
     yield from judge_each(used.values(), _judge)
-    for resource, value, path in unknown:
-        yield unverified(describe_unknown(value, path) +
-                         "; the key it names cannot be checked", resource.urn)
+    for resource, what in unknown:
+        yield unverified(what, resource.urn)
 
 
 def _judge(key):

@@ -1,6 +1,6 @@
 """Lease TTLs bound how long Vault-issued credentials live. An unset or zero TTL silently
 inherits Vault's system default of 768 hours."""
-from ..values import as_int
+from ..values import as_duration
 from . import Violation
 
 NAME = "vault-mount-ttl-bounds"
@@ -8,8 +8,8 @@ SUPPORTED_RESOURCES = ("vault:aws/secretBackend:SecretBackend", "vault:index/mou
 
 
 def check(resource, params):
-    default = as_int(resource.props.get("defaultLeaseTtlSeconds"), "defaultLeaseTtlSeconds")
-    maximum = as_int(resource.props.get("maxLeaseTtlSeconds"), "maxLeaseTtlSeconds")
+    default = as_duration(resource.props.get("defaultLeaseTtlSeconds"), "defaultLeaseTtlSeconds")
+    maximum = as_duration(resource.props.get("maxLeaseTtlSeconds"), "maxLeaseTtlSeconds")
     for name, value in (("defaultLeaseTtlSeconds", default), ("maxLeaseTtlSeconds", maximum)):
         if not value:
             yield Violation(f"{name} is {'0' if value == 0 else 'not set'}: the mount inherits Vault's system "

@@ -2,16 +2,20 @@
 naming the defect wherever it lives (fail closed), and an unknown one is unverifiable."""
 import pytest
 
-from tests.baseline import IAM_LEAST_PRIVILEGE, UNKNOWN, baseline, malformed_documents, raw_carriers, run, with_props
+from tests.baseline import APP, IAM_LEAST_PRIVILEGE, UNKNOWN, baseline, malformed_documents, raw_carriers, run, with_props
 
 # iam-resources-scoped-to-stack reads identity documents only: its own module covers them
 EVERY_LOCATION = [p for p in IAM_LEAST_PRIVILEGE if p != "iam-resources-scoped-to-stack"]
 
 
 @pytest.mark.parametrize("policy", EVERY_LOCATION)
-@pytest.mark.parametrize("value,defect", malformed_documents())
-def test_malformed_document_fails_closed_everywhere(policy, value, defect):
-    carriers = raw_carriers(value)
+@pytest.mark.parametrize("kinds,principal", [(("identity",), None), (("resource", "key"), APP)])
+@pytest.mark.parametrize("case", range(len(malformed_documents())))
+def test_malformed_document_fails_closed_everywhere(policy, kinds, principal, case):
+    """Identity documents carry no Principal (it is a defect of its own there); resource and key
+    policies need one."""
+    value, defect = malformed_documents(principal)[case]
+    carriers = raw_carriers(value, kinds)
     outcome = run(policy, carriers)
     assert outcome.violations == {(policy, c.name) for c in carriers}
     assert all(defect in m for m in outcome.messages), outcome.messages
