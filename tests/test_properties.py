@@ -141,6 +141,34 @@ def _as_value(document, form):
     return document
 
 
+def fit(document, kind):
+    """A valid document as it must appear in a location of `kind`: identity documents carry no
+    Principal (AWS rejects one there), resource and key policies need one."""
+    if not isinstance(document, dict) or not isinstance(document.get("Statement"), (dict, list)):
+        return document
+    listed = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+    fitted = []
+    for statement in listed:
+        statement = dict(statement)
+        if kind == IDENTITY:
+            statement.pop("Principal", None)
+            statement.pop("NotPrincipal", None)
+        elif "Principal" not in statement and "NotPrincipal" not in statement:
+            statement["Principal"] = {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"}
+        fitted.append(statement)
+    return {**document, "Statement": fitted if isinstance(document["Statement"], list) else fitted[0]}
+
+
+def placed(document, form, name="doc", kinds=None) -> list:
+    """A valid document in every location (of `kinds`), fitted to each, as a string or object."""
+    out = []
+    for type_, specs in locations().items():
+        if kinds and specs[0]["kind"] not in kinds:
+            continue
+        out += [c for c in carriers(_as_value(fit(document, specs[0]["kind"]), form), name) if c.type == type_]
+    return out
+
+
 def carriers(value, name="doc", kinds=None) -> list:
     """`value` in every document location (as is: the caller picks the string or object form).
     Keys carry an ARN (so key-policy semantics apply), key policies name the stack's key."""
@@ -332,7 +360,7 @@ def test_adding_a_wildcard_never_removes_a_finding(pair, form, location):
     # one location per example (hypothesis covers all of them): "*" expands to the whole catalog
     narrow, wide, what = pair
     base = list(baseline().values())
-    place = lambda doc: [c for c in carriers(_as_value(doc, form)) if c.type == location]
+    place = lambda doc: [c for c in placed(doc, form) if c.type == location]
     before = _keys(_findings([*base, *place(narrow)], LP_SETTINGS))
     after = _keys(_findings([*base, *place(wide)], LP_SETTINGS))
     if what == "Resource":
@@ -380,7 +408,7 @@ def test_valid_documents_are_judged_without_errors_by(policy):
     @settings(max_examples=25, deadline=None, derandomize=not os.environ.get("KEYGUARD_HYPOTHESIS_RANDOM"))
     @given(document=documents(), form=st.sampled_from(["string", "object"]))
     def check(document, form):
-        docs = carriers(_as_value(document, form))
+        docs = placed(document, form)
         findings = _findings([*baseline().values(), *docs], _settings([policy]))
         assert not any("malformed input" in f.message or INTERNAL_ERROR in f.message for f in findings)
     check()
