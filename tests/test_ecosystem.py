@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from keyguard.analyzer_client import PackProcess, merged_config
 from keyguard.reports import FILENAMES
+from keyguard_policies.model import Resource
 
 from . import github_workflow
 from .conftest import REPO
@@ -170,7 +172,7 @@ def test_preview_job_skipped_without_credentials(workspace):
 
 def test_preview_job_replayed_creates_the_pack_venv_first(workspace, tmp_path, monkeypatch):
     """The preview job as a runner with the secrets runs it: the pack's virtualenv is created from
-    policy_pack/requirements.txt before `pulumi preview` loads the pack from it. Without that
+    policy_pack/requirements.txt alone before `pulumi preview` loads the pack from it. Without that
     step (the workflow before), the preview cannot load the pack."""
     log = tmp_path / "pulumi.log"
     monkeypatch.setenv("PULUMI_STAND_IN_LOG", str(log))
@@ -197,3 +199,51 @@ def test_preview_job_replayed_creates_the_pack_venv_first(workspace, tmp_path, m
     assert [c["args"] for c in calls] == [["stack", "select", "dev", "--create"],
                                          ["preview", "--non-interactive", "--policy-pack", "../policy_pack"]]
     assert {Path(c["cwd"]) for c in calls} == {workspace / "stack"}
+    # the environment built from policy_pack/requirements.txt alone runs the rules, catalog included
+    with PackProcess(workspace / "policy_pack", python=str(workspace / "policy_pack" / "venv" / "bin" / "python")) as pack:
+        pack.configure(merged_config())
+        wide = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+        response = pack.analyze(Resource("urn:pulumi:dev::keyguard::aws:iam/policy:Policy::wide",
+                                         "aws:iam/policy:Policy", {"policy": wide}))
+    assert {"iam-no-wildcard-actions", "iam-no-privilege-escalation"} <= {d.policyName for d in response.diagnostics}
+
+
+def _commands(script: str) -> list[str]:
+    """Shell commands of a script: continuation lines joined, comments and blank lines dropped."""
+    joined = re.sub(r"\\\n\s*", " ", script)
+    lines = (re.sub(r"\s+#\s.*$", "", line).strip() for line in joined.splitlines())
+    return [" ".join(line.split()) for line in lines if line and not line.startswith("#")]
+
+
+def test_readme_shows_the_commands_ci_runs():
+    """Every command of every `run:` step (with its working directory) is in the README's CI section."""
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## In CI"):]
+    section = section[:section.index("\n## ")] if "\n## " in section else section
+    shown = {c for block in re.findall(r"```sh\n(.*?)```", section, re.S) for c in _commands(block)}
+    for job in jobs().values():
+        for step in job["steps"]:
+            if "run" in step:
+                expected = _commands(step["run"])
+                if "working-directory" in step:
+                    expected.insert(0, f"cd {step['working-directory']}")
+                assert set(expected) <= shown, set(expected) - shown
+    assert "upload-sarif` v4" in section and "fork" in section
+    dependabot = yaml.safe_load((REPO / ".github" / "dependabot.yml").read_text())
+    assert {"package-ecosystem": "github-actions", "directory": "/"}.items() <= dependabot["updates"][0].items()
+
+
+def test_pre_commit_usage_names_no_tag_that_does_not_exist():
+    """The `rev:` a user is told to write is a commit SHA (or a placeholder saying so), or a tag
+    this repository really has."""
+    tags = set(subprocess.run(["git", "tag"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split())
+    texts = {".pre-commit-hooks.yaml": (REPO / ".pre-commit-hooks.yaml").read_text(),
+             "README.md": (REPO / "README.md").read_text()}
+    revs = [(name, m.group(1).strip()) for name, text in texts.items()
+            for m in re.finditer(r"^\s*#?\s*rev:\s*(.*?)\s*(?:#.*)?$", text, re.M)]
+    assert {name for name, _ in revs} == set(texts)
+    for name, rev in revs:
+        assert (re.fullmatch(r"[0-9a-f]{40}", rev) or rev in tags
+                or re.fullmatch(r"<[^>]*commit SHA>", rev)), f"{name}: rev {rev!r} names no commit or existing tag"
+    [hook] = yaml.safe_load(texts[".pre-commit-hooks.yaml"])
+    assert f"- id: {hook['id']}" in texts["README.md"]
