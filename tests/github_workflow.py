@@ -1,8 +1,8 @@
 """Replays a GitHub Actions job on this machine, for tests/test_ecosystem.py: each step's `if:`
 is evaluated as GitHub would (the subset of the expression language the workflow uses), `run:`
 steps execute with GitHub's default shell (`bash --noprofile --norc -eo pipefail`) and the
-GITHUB_* environment of a runner, and `uses:` steps run a local stand-in where the test gives one
-(else they are only recorded as due to run). The job fails as on GitHub: when a step that is not
+GITHUB_* environment of a runner, and `uses:` steps are only recorded (due to run or skipped): the
+test puts what they would install on PATH itself. The job fails as on GitHub: when a step that is not
 `continue-on-error` fails."""
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def interpolate(value: str, context: Mapping[str, Any], functions: Mapping[str, 
 class StepResult:
     name: str
     ran: bool                 # the `if:` held
-    returncode: int | None    # None: a `uses:` step without a stand-in (due to run, not executed)
+    returncode: int | None    # None: a `uses:` step (due to run, not executed)
     stdout: str = ""
     stderr: str = ""
 
@@ -84,8 +84,7 @@ def step_name(step: Mapping[str, Any]) -> str:
 
 
 def run_job(job: Mapping[str, Any], workspace: Path, github: Mapping[str, Any], *, secrets: Mapping[str, str] = {},
-            path: list[Path] = (), stand_ins: Mapping[str, Callable[[Mapping[str, Any]], int]] = {},
-            timeout: float = 900) -> JobResult:
+            path: list[Path] = (), timeout: float = 900) -> JobResult:
     """Run `job` (the parsed YAML of one job) in `workspace` as a runner would for event `github`."""
     runner = workspace.parent / "runner"
     runner.mkdir(exist_ok=True)
@@ -127,9 +126,7 @@ def run_job(job: Mapping[str, Any], workspace: Path, github: Mapping[str, Any], 
                                   cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
             result = StepResult(name, True, done.returncode, done.stdout, done.stderr)
         else:
-            action = step["uses"].split("@")[0]
-            stand_in = stand_ins.get(action)
-            result = StepResult(name, True, stand_in(step) if stand_in else None)
+            result = StepResult(name, True, None)
         results.append(result)
         if result.returncode not in (0, None) and not step.get("continue-on-error", False):
             succeeded = False
