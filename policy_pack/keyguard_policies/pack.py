@@ -59,18 +59,18 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
         _report(run_resource_rule(rule, resource, params), report_violation, with_urn=False)
 
     def remediate(args: ResourceValidationArgs):
-        """New inputs, or None. A configuration the pack cannot use (or a remediation that
-        fails) changes nothing and never raises, since an exception here aborts the whole update
-        with "failed to run remediation". Nothing passes silently: the CLI analyzes every resource
-        right after remediating it, with this policy at mandatory, and `validate` fails closed on
-        the same configuration and inputs."""
+        """New inputs, or None. A configuration the pack cannot use changes nothing and does not
+        raise (an exception here aborts the whole update with "failed to run remediation"), yet
+        nothing passes: the CLI analyzes every resource right after remediating it, with this
+        policy at mandatory, and `validate` fails closed on the same configuration. Rules'
+        `remediate` functions never raise on their inputs."""
         if args.resource_type not in supported:
             return None
         try:
             params = _params(rule, args.get_config())
-            fixed = rule.remediate(plain(args.props), params)
-        except Exception:  # noqa: BLE001 - validate reports it (see above)
+        except catalog.ConfigError:
             return None
+        fixed = rule.remediate(plain(args.props), params)
         if fixed is None:
             return None
         return with_changes(args.props, fixed)
