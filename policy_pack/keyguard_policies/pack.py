@@ -1,5 +1,6 @@
-"""Builds pulumi-policy Policy objects from the catalog and the rule modules. This is the only
-module that imports pulumi_policy; the rules never see its proxies, only plain values."""
+"""Builds pulumi-policy Policy objects from the catalog and the rule modules. With
+pulumi_policy_compat (where the SDK's internals are used) this is the only module that imports
+pulumi_policy; the rules never see its proxies, only plain values."""
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -7,33 +8,16 @@ from typing import Any, Mapping
 from pulumi_policy import (EnforcementLevel, PolicyComplianceFramework, PolicyConfigSchema, ReportViolation,
                            ResourceValidationArgs, ResourceValidationPolicy, Severity, StackValidationArgs,
                            StackValidationPolicy)
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from . import catalog
 from .engine import run_resource_rule, run_stack_rule
 from .model import UNVERIFIABLE, Finding, Resource, Stack
 from .policies import RULES, Rule
+from .pulumi_policy_compat import plain, raise_unverifiable, with_changes
 
 _LEVELS = {"advisory": EnforcementLevel.ADVISORY, "mandatory": EnforcementLevel.MANDATORY,
            "remediate": EnforcementLevel.REMEDIATE, "disabled": EnforcementLevel.DISABLED}
 _SEVERITIES = {"low": Severity.LOW, "medium": Severity.MEDIUM, "high": Severity.HIGH, "critical": Severity.CRITICAL}
-
-
-def plain(value: Any) -> Any:
-    """Unwrap pulumi-policy's proxies (and Secret markers) into dicts, lists and scalars,
-    leaving unknown-value sentinels in place for the rules to recognise."""
-    target = getattr(value, "_DictProxy__target", None)
-    if target is None:
-        target = getattr(value, "_ListProxy__target", None)
-    if target is not None:
-        value = target
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if hasattr(value, "value") and type(value).__name__ == "Secret":
-        return plain(value.value)
-    return value
 
 
 def _params(rule: Rule, config: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -53,10 +37,8 @@ def _report(findings: list[Finding], report_violation: ReportViolation, with_urn
         if finding.kind != UNVERIFIABLE:
             report_violation(finding.message, finding.urn if with_urn else None)
     if unknown:
-        error = UnknownValueError(UNKNOWN_STRING_VALUE, [])
         more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
-        error.message = unknown[0].message.removeprefix("cannot be verified: ") + more
-        raise error
+        raise_unverifiable(unknown[0].message.removeprefix("cannot be verified: ") + more)
 
 
 def _config_error(rule: Rule, err: catalog.ConfigError, report_violation: ReportViolation) -> None:
@@ -77,14 +59,21 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
         _report(run_resource_rule(rule, resource, params), report_violation, with_urn=False)
 
     def remediate(args: ResourceValidationArgs):
+        """New inputs, or None. A configuration the pack cannot use changes nothing and does not
+        raise (an exception here aborts the whole update with "failed to run remediation"), yet
+        nothing passes: the CLI analyzes every resource right after remediating it, with this
+        policy at mandatory, and `validate` fails closed on the same configuration. Rules'
+        `remediate` functions never raise on their inputs."""
         if args.resource_type not in supported:
             return None
-        fixed = rule.remediate(plain(args.props), _params(rule, args.get_config()))
+        try:
+            params = _params(rule, args.get_config())
+        except catalog.ConfigError:
+            return None
+        fixed = rule.remediate(plain(args.props), params)
         if fixed is None:
             return None
-        raw = dict(args.props["__target"])  # keeps secrets and unknowns as the engine sent them
-        raw.update({k: v for k, v in fixed.items() if plain(raw.get(k)) != v})
-        return raw
+        return with_changes(args.props, fixed)
 
     kwargs = dict(validate=validate, remediate=remediate if rule.remediate else None, **_metadata(rule))
     if rule.stack_part:
