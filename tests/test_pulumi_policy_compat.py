@@ -168,3 +168,25 @@ def test_remediation_output_is_json_the_engine_accepts(pack, program_resources):
     fixed = json.loads(json_format.MessageToJson(remediation.properties))
     assert fixed["enableKeyRotation"] is True and fixed["rotationPeriodInDays"] == 365
     pack.configure(merged_config())
+
+
+def test_a_resource_policy_with_a_stack_part_is_one_policy_run_in_both_calls(pack, program_resources):
+    """ResourceAndStackPolicy: listed once, typed "resource", run by Analyze on the resource's own
+    statements and by AnalyzeStack on what needs the stack (a cross-account root in a key policy)."""
+    from keyguard_policies.model import Resource
+    info = {}
+    for p in pack.info().policies:
+        info.setdefault(p.name, []).append(p.policy_type)
+    resource_type = next(p.policy_type for p in pack.info().policies if p.name == "iam-known-actions")
+    assert info["iam-no-wildcard-actions"] == [resource_type]
+    key = next(r for r in program_resources if r.type == "aws:kms/key:Key")
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "kms:*", "Resource": "*"}]}
+    key_policy = Resource("urn:pulumi:dev::keyguard::aws:kms/keyPolicy:KeyPolicy::kp", "aws:kms/keyPolicy:KeyPolicy",
+                          {"keyId": key.outputs["keyId"], "policy": json.dumps(doc)})
+    assert [d.policyName for d in pack.analyze(key_policy).diagnostics] == []
+    state = [dataclasses.replace(r, props={**r.outputs, **r.props}) for r in program_resources
+             if not r.type.startswith("pulumi:providers:")]
+    diagnostics = pack.analyze_stack([*state, key_policy]).diagnostics
+    assert {(d.policyName, d.urn, d.enforcementLevel) for d in diagnostics} == {
+        ("iam-no-wildcard-actions", key_policy.urn, MANDATORY)}

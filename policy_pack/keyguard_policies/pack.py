@@ -13,7 +13,7 @@ from . import catalog
 from .engine import run_resource_rule, run_stack_rule
 from .model import UNVERIFIABLE, Finding, Resource, Stack
 from .policies import RULES, Rule
-from .pulumi_policy_compat import plain, raise_unverifiable, with_changes
+from .pulumi_policy_compat import ResourceAndStackPolicy, plain, raise_unverifiable, with_changes
 
 _LEVELS = {"advisory": EnforcementLevel.ADVISORY, "mandatory": EnforcementLevel.MANDATORY,
            "remediate": EnforcementLevel.REMEDIATE, "disabled": EnforcementLevel.DISABLED}
@@ -77,7 +77,7 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
 
     kwargs = dict(validate=validate, remediate=remediate if rule.remediate else None, **_metadata(rule))
     if rule.stack_part:
-        return _ResourceAndStackPolicy(_stack_validate(rule, stack_part=True), **kwargs)
+        return ResourceAndStackPolicy(_stack_validate(rule, stack_part=True), **kwargs)
     return ResourceValidationPolicy(**kwargs)
 
 
@@ -108,25 +108,6 @@ def _stack_validate(rule: Rule, stack_part: bool):
 
 def _stack_policy(rule: Rule) -> StackValidationPolicy:
     return StackValidationPolicy(validate=_stack_validate(rule, stack_part=False), **_metadata(rule))
-
-
-class _ResourceAndStackPolicy(ResourceValidationPolicy):
-    """One policy (one name, as the SDK requires) that pulumi-policy runs both in Analyze, as a
-    resource policy, and in AnalyzeStack, which serves every StackValidationPolicy (it is one as a
-    registered virtual subclass): for a resource rule with a part only the stack can judge, so the
-    CLI's verdict matches `keyguard audit`'s."""
-
-    def __init__(self, stack_validate, **kwargs):
-        super().__init__(**kwargs)
-        self._stack_validate = stack_validate
-
-    def validate(self, args, report_violation):
-        if isinstance(args, StackValidationArgs):
-            return self._stack_validate(args, report_violation)
-        return ResourceValidationPolicy.validate(self, args, report_violation)
-
-
-StackValidationPolicy.register(_ResourceAndStackPolicy)
 
 
 def _metadata(rule: Rule) -> dict[str, Any]:

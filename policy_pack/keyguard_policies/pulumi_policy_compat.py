@@ -17,13 +17,20 @@ Beyond the documented API, and why:
   "can't run policy ... during preview: <message>" note the CLI shows (the check runs again at
   update). The constructor only takes a sentinel and a property path, so the message is set on the
   `message` attribute the server formats.
+- `ResourceAndStackPolicy`: a resource policy that AnalyzeStack runs too. Its server picks the
+  policies for Analyze with `isinstance(policy, ResourceValidationPolicy)` and for AnalyzeStack with
+  `isinstance(policy, StackValidationPolicy)`, and reports the type in GetAnalyzerInfo by the first
+  test; a ResourceValidationPolicy registered as a virtual StackValidationPolicy is therefore one
+  policy, one name (which the SDK requires to be unique), typed "resource", and run in both. The
+  least-privilege rules need it for key-policy statements that only the stack can judge (whose
+  account a key is in), so `pulumi up` gives the verdict `keyguard audit` gives.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, NoReturn
 
-from pulumi_policy import Secret
+from pulumi_policy import ResourceValidationPolicy, Secret, StackValidationArgs, StackValidationPolicy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 CHECKED_AGAINST = "1.21.0"
@@ -75,3 +82,19 @@ def with_changes(props: MutableMapping[str, Any], changes: Mapping[str, Any]) ->
         if current != value:
             props[key] = value
     return props
+
+
+class ResourceAndStackPolicy(ResourceValidationPolicy):
+    """A resource policy whose `stack_validate` also runs in AnalyzeStack (see the module notes)."""
+
+    def __init__(self, stack_validate, **kwargs):
+        super().__init__(**kwargs)
+        self._stack_validate = stack_validate
+
+    def validate(self, args, report_violation):
+        if isinstance(args, StackValidationArgs):
+            return self._stack_validate(args, report_violation)
+        return super().validate(args, report_violation)
+
+
+StackValidationPolicy.register(ResourceAndStackPolicy)
