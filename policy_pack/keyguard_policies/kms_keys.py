@@ -27,23 +27,6 @@ def key_identifiers(key: Resource) -> set[str]:
     return _known_strings([key.outputs.get("id"), key.get("keyId"), key.get("arn")])
 
 
-def alias_target(stack: Stack, alias: Resource) -> Resource | None:
-    """The stack key an alias points at: by its known targetKeyId, else (while that is unknown)
-    by the key it was computed from."""
-    target = alias.get("targetKeyId")
-    if is_unknown(target):
-        for urn in alias.depends_on("targetKeyId"):
-            if stack.by_urn.get(urn) and stack.by_urn[urn].type == KEY_TYPE:
-                return stack.by_urn[urn]
-        return None
-    if not isinstance(target, str):
-        return None
-    for key in stack.of_type(KEY_TYPE):
-        if target in key_identifiers(key):
-            return key
-    return None
-
-
 class KeyLookup:
     """Resolves key references against one stack."""
 
@@ -56,8 +39,9 @@ class KeyLookup:
             self.by_identifier.update({i: key for i in ids})
             if not any(i.startswith("arn:") for i in ids):
                 self.unknown_identity = True
+        self._keys_by_identifier = dict(self.by_identifier)
         for alias in stack.of_type(ALIAS_TYPE):
-            target = alias_target(stack, alias)
+            target = self.alias_target(alias)
             if target is not None:
                 name = alias.get("name")
                 for ident in _known_strings([name, alias.get("arn")]):
@@ -68,6 +52,17 @@ class KeyLookup:
         """The stack's lookup, built once however many rules ask."""
         return stack.memo("kms-key-lookup", cls)
 
+    def alias_target(self, alias: Resource) -> Resource | None:
+        """The stack key an alias points at: by its known targetKeyId, else (while that is unknown)
+        by the key it was computed from."""
+        target = alias.get("targetKeyId")
+        if is_unknown(target):
+            for urn in alias.depends_on("targetKeyId"):
+                if self.stack.by_urn.get(urn) and self.stack.by_urn[urn].type == KEY_TYPE:
+                    return self.stack.by_urn[urn]
+            return None
+        return self._keys_by_identifier.get(target) if isinstance(target, str) else None
+
     def from_dependencies(self, urns: Iterable[str]) -> Resource | None:
         for urn in urns:
             resource = self.stack.by_urn.get(urn)
@@ -76,7 +71,7 @@ class KeyLookup:
             if resource.type == KEY_TYPE:
                 return resource
             if resource.type == ALIAS_TYPE:
-                return alias_target(self.stack, resource)
+                return self.alias_target(resource)
         return None
 
     def resolve(self, value: Any, dependencies: Iterable[str] = ()) -> Resource | None:
