@@ -33,7 +33,9 @@ def _foreign(arn: str, services: set[str]) -> bool:
     if parts is None:
         return True
     service = parts[1].lower()
-    return not any(fnmatch.fnmatchcase(s, service) for s in services)
+    if "*" in service or "?" in service:
+        return not any(fnmatch.fnmatchcase(s, service) for s in services)
+    return service not in services
 
 
 def _judge(document, statement, resources):

@@ -24,11 +24,16 @@ def _granted(actions: tuple[str, ...]) -> list[str]:
     return shown
 
 
+@functools.lru_cache(maxsize=1)
+def _resource_level_count() -> int:
+    return len(iam_catalog.resource_level_names("*"))
+
+
 @functools.lru_cache(maxsize=1024)
 def _granted_except(not_actions: tuple[str, ...]) -> tuple[str, ...]:
     """What NotAction with Allow grants: every resource-level action it does not list."""
     excluded = set().union(*(iam_catalog.resource_level_names(p) for p in not_actions))
-    left = len(set(iam_catalog.resource_level_names("*")) - excluded)
+    left = _resource_level_count() - len(excluded)
     return (f"every action but {shorten(not_actions)} ({left} actions)",) if left else ()
 
 
