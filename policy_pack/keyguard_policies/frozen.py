@@ -47,10 +47,10 @@ EMPTY = FrozenDict()
 def freeze(value: Any) -> Any:
     """`value` with every dict and list (however deep) replaced by a read-only copy."""
     kind = type(value)
-    if kind is dict:
-        return FrozenDict({k: freeze(v) for k, v in value.items()})
+    if kind is dict:  # strings, most of a policy document, are kept without a call
+        return FrozenDict({k: v if type(v) is str else freeze(v) for k, v in value.items()})
     if kind is list:
-        return FrozenList([freeze(v) for v in value])
+        return FrozenList([v if type(v) is str else freeze(v) for v in value])
     if kind is FrozenDict or kind is FrozenList:
         return value
     if isinstance(value, dict):
