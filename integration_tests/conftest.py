@@ -19,7 +19,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from keyguard_stack.settings import StackSettings, load_settings  # importable through __init__.py
+from keyguard.sources.pulumi_config import stack_config
+from keyguard_stack.settings import StackSettings  # importable through __init__.py
 
 from . import design, harness, servers
 from .harness import (BOOTSTRAP, EMULATOR_KINDS, IAM_ENFORCEMENT_REASON, Deployment, Emulator, VaultServer,
@@ -82,7 +83,7 @@ def vault_build() -> servers.VaultBuild:
 @pytest.fixture(scope="session")
 def settings() -> StackSettings:
     """The stack's own configuration (Pulumi.yaml defaults + Pulumi.dev.yaml)."""
-    return load_settings("dev")
+    return StackSettings.from_config(stack_config("dev", HERE.parent / "stack"))
 
 
 @pytest.fixture(scope="session")

@@ -22,12 +22,12 @@ def key_arn_of(resource: Resource) -> str | None:
 
 
 @per_resource
-def judged_statements(resource: Resource) -> list[tuple[Document, Statement, tuple[str, ...]]]:
+def judged_statements(resource: Resource) -> tuple[tuple[Document, Statement, tuple[str, ...]], ...]:
     """(document, Allow statement, its resources) for every statement the rules judge."""
     key_arn = key_arn_of(resource)
     key_account = _KEY_ARN.match(key_arn).group(1) if key_arn else None
-    return [(document, statement, document.effective_resources(statement, key_arn))
-            for document in documents_of(resource) for statement in document.allow_statements(key_account)]
+    return tuple((document, statement, document.effective_resources(statement, key_arn))
+                 for document in documents_of(resource) for statement in document.allow_statements(key_account))
 
 
 def split_arn(arn: str) -> tuple[str, str, str, str, str] | None:
