@@ -460,6 +460,11 @@ def test_unknown_document_is_unverifiable():
     assert outcome.violations == set() and outcome.unverifiable == ROLE
 
 
+def test_unknown_document_needs_no_verdict_when_no_bucket_needs_a_key_grant():
+    resources = with_role_document(UNKNOWN, form="as is", resources=_with_encryption(baseline(), DELETE, "AES256"))
+    assert run(POLICY, resources).status == "pass"
+
+
 def test_bucket_name_not_known_yet_is_unverifiable_when_objects_are_granted():
     resources = baseline()
     resources["bucket"] = dataclasses.replace(with_props(resources["bucket"], bucket=UNKNOWN), outputs={})

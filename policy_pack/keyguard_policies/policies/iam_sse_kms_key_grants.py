@@ -28,9 +28,21 @@ S3_ACTIONS = tuple(a for _, actions, _ in NEEDS for a in actions)
 
 def check_stack(stack, params):
     keys = KeyLookup.of(stack)
-    buckets = list(stack.of_type(*BUCKET_TYPES))
-    yield from judge_each(stack.of_type(*SUPPORTED_RESOURCES),
-                          lambda resource: _judge(stack, keys, buckets, resource))
+    buckets = [(bucket, keys_needed) for bucket in stack.of_type(*BUCKET_TYPES)
+               if (keys_needed := _keys_needed(stack, keys, bucket)) != []]
+    yield from judge_each(stack.of_type(*SUPPORTED_RESOURCES), lambda resource: _judge(buckets, resource))
+
+
+def _keys_needed(stack, keys, bucket) -> list[str] | Exception:
+    """The key ARNs a grant must name to use the bucket's objects, or why they are not known (raised
+    only for a document that reaches the bucket's objects)."""
+    try:
+        return _key_arns(stack, keys, bucket)
+    except Unverifiable as err:
+        return err
+    except Malformed as err:
+        return Unverifiable(f"the default encryption of bucket {bucket.name} is malformed ({err}), so the key "
+                            "a grant must name is not known")
 
 
 def _object_prefixes(bucket) -> list[str]:
@@ -40,17 +52,17 @@ def _object_prefixes(bucket) -> list[str]:
     return [f"arn:{partition}:s3:::{name}/" for name in sorted(bucket_names(bucket))]
 
 
-def _judge(stack, keys, buckets, resource):
+def _judge(buckets, resource):
+    if not buckets:
+        return  # no bucket of the stack is encrypted with a key that needs a grant: nothing to read here
     for document in documents_of(resource):
-        if document.kind != IDENTITY:
+        if document.kind != IDENTITY or not any(s.allows for s in document.statements):
             continue
-        if not any(s.allows for s in document.statements):
-            continue
-        for bucket in buckets:
-            yield from _judge_bucket(stack, keys, document, bucket)
+        for bucket, keys_needed in buckets:
+            yield from _judge_bucket(document, bucket, keys_needed)
 
 
-def _judge_bucket(stack, keys, document, bucket):
+def _judge_bucket(document, bucket, keys_needed):
     prefixes = _object_prefixes(bucket)
     unnamed = not prefixes
     if unnamed:  # the name is not known yet: any S3 object grant may be on this bucket
@@ -62,18 +74,13 @@ def _judge_bucket(stack, keys, document, bucket):
             uses.append((what, kms_action, reaching))
     if not uses:
         return
-    try:
-        key_arns = _key_arns(stack, keys, bucket)
-    except Malformed as err:
-        raise Unverifiable(f"the default encryption of bucket {bucket.name} is malformed ({err}), so the key "
-                           f"{document.path} needs is not known") from None
-    if not key_arns:
-        return  # not encrypted with a KMS key that needs an IAM grant
+    if isinstance(keys_needed, Exception):
+        raise keys_needed
     if unnamed:
         raise Unverifiable(f"{document.path} grants S3 object access, and the name of bucket {bucket.name} "
                            "(encrypted with a KMS key) is not known yet")
     name = sorted(bucket_names(bucket))[0]
-    for key_arn in key_arns:
+    for key_arn in keys_needed:
         for what, kms_action, reaching in uses:
             if allowed(document, kms_action, key_arn):
                 continue
