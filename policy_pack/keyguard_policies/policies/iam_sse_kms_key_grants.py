@@ -10,7 +10,7 @@ that is left to the remediation text, since single-part writers do not. A grant 
 key ARN (or a pattern or `*` matching it): IAM ignores key ids, alias names and alias ARNs in
 Resource for cryptographic operations. Grants the key policy makes to a named principal are not
 considered (the IAM users Vault issues are created per request and cannot be named there)."""
-from ..documents import IDENTITY, documents_of
+from ..documents import IDENTITY, documents_of, locations
 from ..grants import allowed, statements_reaching
 from ..kms_keys import KeyLookup, is_aws_managed
 from ..s3_encryption import BUCKET_TYPES, all_rules, bucket_names
@@ -18,12 +18,9 @@ from ..values import Malformed, Unverifiable, describe_unknown, is_unknown, json
 from . import Violation, judge_each
 
 NAME = "iam-sse-kms-key-grants"
-SUPPORTED_RESOURCES = ("vault:aws/secretBackendRole:SecretBackendRole", "aws:iam/policy:Policy",
-                       "aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy",
-                       "aws:iam/groupPolicy:GroupPolicy", "aws:iam/role:Role")
+SUPPORTED_RESOURCES = tuple(t for t, specs in locations().items() if all(s["kind"] == IDENTITY for s in specs))
 NEEDS = (("read", ("s3:GetObject", "s3:GetObjectVersion"), "kms:Decrypt"),
          ("write", ("s3:PutObject",), "kms:GenerateDataKey"))
-S3_ACTIONS = tuple(a for _, actions, _ in NEEDS for a in actions)
 
 
 def check_stack(stack, params):
