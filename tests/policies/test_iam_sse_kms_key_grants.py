@@ -179,6 +179,7 @@ def test_a_star_inside_a_segment_does_not_cross_a_colon():
 @pytest.mark.parametrize("resource", [
     OBJECTS, f"{OBJECTS[:-1]}models/embedding-v1.bin", f"{BUCKET_ARN}/models/*", "arn:aws:s3:::ai-*/*",
     "arn:aws:s3:::*", "*", f"{BUCKET_ARN}*", "arn:aws:s3:::ai-app-data-??????/*", "arn:*:s3:::*/*",
+    f"arn:*:s3:::{BUCKET}/*", "arn:aws:s3*", "arn:aws:*", "arn:aws:s3:::ai-app-data-5f2c9a/a:b/*",
 ])
 def test_object_grants_in_every_form_need_the_key(resource):
     outcome = run(POLICY, _doc(allow(["s3:GetObject", "s3:PutObject"], resource)))
@@ -194,7 +195,8 @@ def test_s3_action_wildcards_that_reach_reads_are_flagged(actions):
 
 
 @pytest.mark.parametrize("resource", [BUCKET_ARN, "arn:aws:s3:::someone-elses-bucket/*", "arn:aws:s3:::ai-app-logs*",
-                                      f"arn:aws:s3:::{BUCKET}-archive/*", KEY_ARN, "arn:aws:s3:::b*/*"])
+                                      f"arn:aws:s3:::{BUCKET}-archive/*", KEY_ARN, "arn:aws:s3:::b*/*",
+                                      "arn:aws:kms:*:*:key/*", "arn:aws:s3:::ai-app-data-5f2c9a-?/*"])
 def test_grants_that_reach_no_object_of_the_stacks_buckets_pass(resource):
     # a bucket ARN names no object; another bucket is not this stack's: not applicable
     assert run(POLICY, _doc(allow(["s3:GetObject", "s3:PutObject"], resource))).status == "pass"
@@ -451,6 +453,15 @@ def test_two_buckets_each_need_their_own_key():
     assert outcome.messages == [f"policyDocument lets its holder read objects of bucket {logs} (statement #1) but "
                                 f"does not allow kms:Decrypt on the bucket's SSE-KMS key {OTHER_KEY}: every read is "
                                 "denied at run time"]
+
+
+def test_a_large_stack_judges_each_document_against_its_own_bucket():
+    from keyguard.testing import replicate
+    copies = replicate(list(with_role_document(seed_role_document(BUCKET_ARN, KEY_ARN)).values()), 50)
+    outcome = run(POLICY, copies)
+    roles = {name for _, name in outcome.violations}
+    assert len(roles) == 50 and all(name.startswith("ai-app-role") for name in roles)
+    assert outcome.unverifiable == set() and len(outcome.messages) == 100
 
 
 # --- values not known yet, other carriers, malformed documents -------------------------------------------

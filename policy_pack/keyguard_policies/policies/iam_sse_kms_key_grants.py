@@ -10,8 +10,10 @@ that is left to the remediation text, since single-part writers do not. A grant 
 key ARN (or a pattern or `*` matching it): IAM ignores key ids, alias names and alias ARNs in
 Resource for cryptographic operations. Grants the key policy makes to a named principal are not
 considered (the IAM users Vault issues are created per request and cannot be named there)."""
+import re
+
 from ..documents import IDENTITY, documents_of, locations
-from ..grants import allowed, statements_reaching
+from ..grants import allowed, covers_action, statements_reaching
 from ..kms_keys import KeyLookup, is_aws_managed
 from ..s3_encryption import BUCKET_TYPES, all_rules, bucket_names
 from ..values import Malformed, Unverifiable, describe_unknown, is_unknown, json_type
@@ -23,10 +25,66 @@ NEEDS = (("read", ("s3:GetObject", "s3:GetObjectVersion"), "kms:Decrypt"),
          ("write", ("s3:PutObject",), "kms:GenerateDataKey"))
 
 
+S3_ACTIONS = tuple(a for _, actions, _ in NEEDS for a in actions)
+
+
+class _Buckets:
+    """The stack's buckets whose objects need a key grant, with the key ARNs (or why they are not
+    known), indexed by name so that a document naming its buckets is matched without trying every
+    bucket of a large stack."""
+
+    def __init__(self, stack, keys):
+        self.all: list[tuple] = []
+        self.by_name: dict[str, list[tuple]] = {}
+        self.unnamed: list[tuple] = []
+        for bucket in stack.of_type(*BUCKET_TYPES):
+            keys_needed = _keys_needed(stack, keys, bucket)
+            if keys_needed == []:
+                continue
+            entry = (bucket, keys_needed)
+            self.all.append(entry)
+            names = bucket_names(bucket)
+            for name in names:
+                self.by_name.setdefault(name, []).append(entry)
+            if not names:
+                self.unnamed.append(entry)
+
+    def candidates(self, document) -> list[tuple]:
+        """The buckets an Allow statement of the document may reach with an object read or write."""
+        grants = [s for s in document.statements if s.allows and any(covers_action(s, a) for a in S3_ACTIONS)]
+        if not grants:
+            return []
+        found = {entry[0].urn for entry in self.unnamed}
+        for statement in grants:
+            if statement.not_resources:
+                return self.all
+            for pattern in statement.resources:
+                name = _bucket_of(pattern)
+                if name is _ANY_BUCKET:
+                    return self.all
+                found.update(entry[0].urn for entry in self.by_name.get(name, ()))
+        return [entry for entry in self.all if entry[0].urn in found]
+
+
+_ANY_BUCKET = object()
+_LITERAL_BUCKET = re.compile(r"arn:[^:*?]*:s3:::([^/*?]*)(?:/.*)?", re.DOTALL)
+_OTHER_SERVICE = re.compile(r"arn:[^:*?]*:([^:*?]*):.*", re.DOTALL)
+
+
+def _bucket_of(pattern: str):
+    """The bucket name a resource pattern spells out, `_ANY_BUCKET` when a wildcard leaves it open
+    (then the pattern is matched against every bucket), or None when it names no S3 object."""
+    literal = _LITERAL_BUCKET.fullmatch(pattern)
+    if literal:
+        return literal.group(1)
+    other = _OTHER_SERVICE.fullmatch(pattern)
+    if other and other.group(1) != "s3":
+        return None
+    return _ANY_BUCKET if "*" in pattern or "?" in pattern else None
+
+
 def check_stack(stack, params):
-    keys = KeyLookup.of(stack)
-    buckets = [(bucket, keys_needed) for bucket in stack.of_type(*BUCKET_TYPES)
-               if (keys_needed := _keys_needed(stack, keys, bucket)) != []]
+    buckets = stack.memo(NAME, lambda s: _Buckets(s, KeyLookup.of(s)))
     yield from judge_each(stack.of_type(*SUPPORTED_RESOURCES), lambda resource: _judge(buckets, resource))
 
 
@@ -50,12 +108,12 @@ def _object_prefixes(bucket) -> list[str]:
 
 
 def _judge(buckets, resource):
-    if not buckets:
+    if not buckets.all:
         return  # no bucket of the stack is encrypted with a key that needs a grant: nothing to read here
     for document in documents_of(resource):
-        if document.kind != IDENTITY or not any(s.allows for s in document.statements):
+        if document.kind != IDENTITY:
             continue
-        for bucket, keys_needed in buckets:
+        for bucket, keys_needed in buckets.candidates(document):
             yield from _judge_bucket(document, bucket, keys_needed)
 
 
