@@ -23,8 +23,6 @@ NAME = "iam-sse-kms-key-grants"
 SUPPORTED_RESOURCES = tuple(t for t, specs in locations().items() if all(s["kind"] == IDENTITY for s in specs))
 NEEDS = (("read", ("s3:GetObject", "s3:GetObjectVersion"), "kms:Decrypt"),
          ("write", ("s3:PutObject",), "kms:GenerateDataKey"))
-
-
 S3_ACTIONS = tuple(a for _, actions, _ in NEEDS for a in actions)
 
 
