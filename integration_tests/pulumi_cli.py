@@ -20,9 +20,10 @@ from pulumi_workspace import SetupError, Workspace  # noqa: E402,F401
 
 STACK = REPO / "stack"
 
-#: `    - [mandatory]  [severity: high]  s3-bucket-sse-kms-cmk  (aws:s3/...: ai-app-data-encryption)`
-VERDICT = re.compile(r"\[(mandatory|advisory|remediate)\]\s+(?:\[severity:\s*\w+\]\s+)?([a-z0-9-]+)"
-                     r"\s+\(([^:()]+:[^:()]+:[^:()]+):\s*([^()]+)\)")
+#: `- [mandatory] [severity: high]  s3-bucket-sse-kms-cmk  (aws:s3:BucketServerSideEncryptionConfiguration: ai-app-data-encryption)`
+#: (a stack-level violation has no resource clause: its resource is "")
+VERDICT = re.compile(r"\[(mandatory|advisory|remediate)\](?:\s+\[severity:\s*\w+\])?\s+([a-z0-9-]+)"
+                     r"(?:[ \t]+\(([^()\n]*?):\s+([^():\n]+)\))?")
 CANNOT_BE_KNOWN = "can't be known"
 
 
@@ -33,7 +34,7 @@ def prepare_toolchain() -> dict[str, str]:
 
 def verdicts(output: str, level: str | None = None) -> set[tuple[str, str]]:
     """(policy, resource name) of every policy line of the CLI's output, at `level` if given."""
-    return {(m.group(2), m.group(4).strip()) for m in VERDICT.finditer(output)
+    return {(m.group(2), (m.group(4) or "").strip()) for m in VERDICT.finditer(output)
             if level is None or m.group(1) == level}
 
 

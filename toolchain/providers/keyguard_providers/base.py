@@ -231,7 +231,10 @@ class KeyguardProvider(Provider):
         news = plain_map(request.new_inputs)
         ignore = set(request.ignore_changes or ())
         changed: dict[str, PropertyDiff] = {}
-        for key in sorted(set(news) | {k for k in olds if k in handler.inputs}):
+        # Old state holds outputs too: a key absent from the new inputs is a removal only when the
+        # server does not compute or default it.
+        removed = {k for k in olds if k in handler.inputs and k not in handler.computed and k not in handler.defaults}
+        for key in sorted(set(news) | removed):
             if key in ignore or key.startswith("__"):
                 continue
             old, new = olds.get(key), news.get(key)
