@@ -15,7 +15,7 @@ from moto import mock_aws
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "toolchain" / "providers"))
 
 from keyguard_providers import aws as aws_provider  # noqa: E402
-from keyguard_providers.base import ProviderError, to_plain  # noqa: E402
+from keyguard_providers.base import UNKNOWN, ProviderError, to_plain  # noqa: E402
 from pulumi.provider.experimental.property_value import Computed, PropertyValue  # noqa: E402
 from pulumi.provider.experimental.provider import (CheckRequest, ConfigureRequest, CreateRequest,  # noqa: E402
                                                    DeleteRequest, DiffRequest, ReadRequest, UpdateRequest)
@@ -70,8 +70,9 @@ def test_preview_returns_unknown_computed_outputs_without_a_server(provider):
     resp = run(provider.create(CreateRequest(urn(KEY, "k"), props(description="d", policy=PropertyValue(Computed())),
                                              0, True)))
     assert resp.resource_id is None
-    assert isinstance(resp.properties["arn"].value, Computed)
-    assert isinstance(resp.properties["keyId"].value, Computed)
+    assert _plain(resp.properties["arn"]) is UNKNOWN and _plain(resp.properties["keyId"]) is UNKNOWN
+    for value in resp.properties.values():
+        value.marshal()  # what the server sends: every value must marshal
     assert resp.properties["description"].value == "d"
 
 

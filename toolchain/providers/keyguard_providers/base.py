@@ -14,6 +14,7 @@ import sys
 from typing import Any, Iterable, Mapping
 
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
+from pulumi.runtime import rpc
 from pulumi.provider.experimental.provider import (CheckFailure, CheckRequest, CheckResponse, ConfigureRequest,
                                                    ConfigureResponse, CreateRequest, CreateResponse, DeleteRequest,
                                                    DiffRequest, DiffResponse, PropertyDiff, PropertyDiffKind,
@@ -30,6 +31,7 @@ class _Unknown:
 
 
 UNKNOWN = _Unknown()
+UNKNOWN_SENTINEL = rpc.UNKNOWN
 
 
 class ProviderError(Exception):
@@ -41,7 +43,7 @@ def to_plain(value: PropertyValue, secrets: set[str] | None = None, key: str = "
     if value.is_secret and secrets is not None and key:
         secrets.add(key)
     inner = value.value
-    if isinstance(inner, Computed):
+    if isinstance(inner, Computed) or inner == UNKNOWN_SENTINEL:
         return UNKNOWN
     if isinstance(inner, Mapping):
         return {k: to_plain(v) for k, v in inner.items()}
@@ -56,7 +58,8 @@ def plain_map(values: Mapping[str, PropertyValue], secrets: set[str] | None = No
 
 def from_plain(value: Any, secret: bool = False) -> PropertyValue:
     if value is UNKNOWN:
-        return PropertyValue(Computed(), is_secret=secret)
+        # The SDK cannot marshal Computed(); on the wire an unknown is the engine's sentinel string.
+        return PropertyValue(UNKNOWN_SENTINEL, is_secret=secret)
     if isinstance(value, Mapping):
         return PropertyValue({k: from_plain(v) for k, v in value.items() if v is not None}, is_secret=secret)
     if isinstance(value, (list, tuple)):
