@@ -5,7 +5,7 @@ VENV := .venv
 STAMP := $(VENV)/.keyguard-installed
 PY := $(VENV)/bin/python
 
-.PHONY: venv audit test test-unit test-integration bench vault toolchain preview clean
+.PHONY: venv audit test test-unit test-integration bench vault toolchain preview bench-cli clean
 
 venv: $(STAMP)
 
@@ -45,6 +45,9 @@ preview: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+bench-cli: $(STAMP)
+	$(PY) -m bench.cli
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -233,7 +233,7 @@ class S3Bucket(ResourceType):
     inputs = frozenset({"bucket", "bucketPrefix", "forceDestroy", "tags", "objectLockEnabled",
                         "serverSideEncryptionConfiguration", "region"})
     replace_on = frozenset({"bucket", "bucketPrefix", "objectLockEnabled"})
-    computed = ("arn", "bucket", "bucketDomainName", "bucketRegionalDomainName", "hostedZoneId")
+    computed = ("arn", "bucket", "bucketDomainName", "bucketRegionalDomainName", "hostedZoneId", "region")
     defaults = {"forceDestroy": False}
 
     def check(self, name, olds, news, seed):

@@ -195,15 +195,20 @@ class KeyguardProvider(Provider):
         return self._client
 
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
+        # Default providers get "aws:region"-style variables; explicit ones get args. Either way a
+        # structured value (endpoints) arrives JSON-encoded in a string.
+        def decode(value: Any) -> Any:
+            if isinstance(value, str) and value[:1] in ("[", "{"):
+                try:
+                    return json.loads(value)
+                except ValueError:
+                    return value
+            return value
+
         config: dict[str, Any] = {}
         for key, value in (request.variables or {}).items():
-            # default providers get "aws:region"-style variables, JSON-encoded when structured
-            short = key.split(":", 1)[-1].replace("config:", "")
-            try:
-                config[short] = json.loads(value) if value[:1] in "[{" else value
-            except ValueError:
-                config[short] = value
-        config.update({k: v for k, v in plain_map(request.args or {}).items() if v is not None})
+            config[key.split(":", 1)[-1].replace("config:", "")] = decode(value)
+        config.update({k: decode(v) for k, v in plain_map(request.args or {}).items() if v is not None})
         self.config = config
         self._client = None
         return ConfigureResponse(accept_secrets=True, supports_preview=True, accept_outputs=False,
