@@ -41,12 +41,17 @@ def provider(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     p = aws_provider.AwsProvider("aws", aws_provider.TYPES)
-    asyncio.run(p.configure(ConfigureRequest({"aws:region": "us-east-1"}, {}, True, True)))
+    run(p.configure(ConfigureRequest({"aws:region": "us-east-1"}, {}, True, True)))
     return p
 
 
 def run(coro):
-    return asyncio.run(coro)
+    """A private loop: asyncio.run would leave the thread without one for later Pulumi-mock tests."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.close()
 
 
 def test_unimplemented_type_is_a_clear_error(provider):
