@@ -95,3 +95,29 @@ def test_all_advisory_passes_with_an_advisory_line(mutated: tuple[str, Workspace
     assert proc.returncode == 0, out
     assert policy in {name for name, _ in pulumi_cli.verdicts(out, "advisory")}, out
     assert pulumi_cli.verdicts(out, "mandatory") == set()
+
+
+def test_make_preview_script_exits_with_the_cli_code(pulumi_toolchain: dict[str, str], tmp_path: Path):
+    """What `make preview STACK=... CONFIG=...` runs: the CLI's exit code, 2 for a bad argument, and the
+    given stack directory left as it was."""
+    import shutil
+    import subprocess
+    import sys
+
+    stack = tmp_path / "stack"
+    shutil.copytree(STACK, stack, ignore=shutil.ignore_patterns("__pycache__"))
+    # the copy's virtualenv option is relative to stack/: point it at the repository's .venv
+    replace_in(stack / "Pulumi.yaml", "virtualenv: ../.venv", f"virtualenv: {pulumi_cli.REPO / '.venv'}")
+    replace_in(stack / "keyguard_stack" / "program.py", "enable_key_rotation=True,", "enable_key_rotation=False,")
+    before = {p: p.read_bytes() for p in stack.rglob("*") if p.is_file()}
+    script = [sys.executable, str(pulumi_cli.REPO / "toolchain" / "pulumi_workspace.py"), "preview", "--stack", str(stack)]
+    blocked = subprocess.run(script, capture_output=True, text=True)
+    assert blocked.returncode == 1, blocked.stdout + blocked.stderr
+    assert "kms-key-rotation-enabled" in {p for p, _ in pulumi_cli.verdicts(blocked.stdout, "mandatory")}
+    config = write_config(tmp_path, "off", {"kms-key-rotation-enabled": "disabled"})
+    passed = subprocess.run(script + ["--config", str(config)], capture_output=True, text=True)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    missing = subprocess.run(script + ["--config", str(tmp_path / "nope.json")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "not found" in missing.stderr
+    assert {p: p.read_bytes() for p in stack.rglob("*") if p.is_file() and "__pycache__" not in p.parts} == \
+        {p: b for p, b in before.items() if "__pycache__" not in p.parts}
