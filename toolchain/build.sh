@@ -21,7 +21,7 @@ cache="${KEYGUARD_CACHE_DIR:-$HOME/.cache/keyguard}/pulumi"
 python="${KEYGUARD_PROVIDER_PYTHON:-$repo/.venv/bin/python}"
 
 die() { echo "toolchain/build.sh: $*" >&2; exit 2; }
-command -v go >/dev/null || die "go not found (Go 1.24+ builds the Pulumi CLI)"
+command -v go >/dev/null || die "go not found (Go builds the Pulumi CLI; toolchain/go/go.mod names the version)"
 command -v flock >/dev/null || die "flock not found (util-linux)"
 [ -x "$python" ] || die "$python missing: run 'make venv' first"
 
