@@ -22,7 +22,7 @@ import pytest
 from keyguard.sources.pulumi_config import stack_config
 from keyguard_stack.settings import StackSettings  # importable through __init__.py
 
-from . import design, harness, servers
+from . import design, harness, pulumi_cli, servers
 from .harness import (BOOTSTRAP, EMULATOR_KINDS, IAM_ENFORCEMENT_REASON, Deployment, Emulator, VaultServer,
                       start_emulator, start_own_vault)
 
@@ -59,6 +59,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         jobs["vault"] = servers.build_vault
     if "localstack" in params:
         jobs["localstack"] = servers.setup_localstack
+    if "pulumi_toolchain" in names:  # the real Pulumi CLI, language host and providers (toolchain/build.sh)
+        jobs["pulumi"] = pulumi_cli.prepare_toolchain
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and jobs:
         reporter.write_line(f"keyguard integration: preparing {', '.join(jobs)} (reused from {servers.cache_dir()} "
@@ -78,6 +80,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.fixture(scope="session")
 def vault_build() -> servers.VaultBuild:
     return harness.prepared("vault", servers.build_vault)
+
+
+@pytest.fixture(scope="session")
+def pulumi_toolchain() -> dict[str, str]:
+    """The offline Pulumi toolchain (built cold in the one-time preparation; a failure is an error)."""
+    return harness.prepared("pulumi", pulumi_cli.prepare_toolchain)
 
 
 @pytest.fixture(scope="session")
