@@ -5,7 +5,7 @@ VENV := .venv
 STAMP := $(VENV)/.keyguard-installed
 PY := $(VENV)/bin/python
 
-.PHONY: venv audit test test-unit test-integration bench vault clean
+.PHONY: venv audit test test-unit test-integration bench vault toolchain preview bench-cli clean
 
 venv: $(STAMP)
 
@@ -32,8 +32,22 @@ test-unit: $(STAMP)
 test-integration: $(STAMP) vault
 	$(PY) -m pytest integration_tests -q
 
+# The real Pulumi CLI, offline: build or reuse the toolchain (toolchain/build.sh), then
+# `make preview [STACK=dir] [CONFIG=file]` runs `pulumi preview --policy-pack policy_pack` on a copy of
+# the stack and exits with the CLI's code.
+STACK ?= stack
+CONFIG ?=
+toolchain: $(STAMP)
+	bash toolchain/build.sh
+
+preview: $(STAMP)
+	$(PY) toolchain/pulumi_workspace.py preview --stack $(STACK) $(if $(CONFIG),--config $(CONFIG))
+
 bench: $(STAMP)
 	$(PY) -m bench
+
+bench-cli: $(STAMP)
+	$(PY) -m bench.cli
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

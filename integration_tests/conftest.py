@@ -19,9 +19,10 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from keyguard_stack.settings import StackSettings, load_settings  # importable through __init__.py
+from keyguard.sources.pulumi_config import stack_config
+from keyguard_stack.settings import StackSettings  # importable through __init__.py
 
-from . import design, harness, servers
+from . import design, harness, pulumi_cli, servers
 from .harness import (BOOTSTRAP, EMULATOR_KINDS, IAM_ENFORCEMENT_REASON, Deployment, Emulator, VaultServer,
                       start_emulator, start_own_vault)
 
@@ -58,6 +59,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         jobs["vault"] = servers.build_vault
     if "localstack" in params:
         jobs["localstack"] = servers.setup_localstack
+    if "pulumi_toolchain" in names:  # the real Pulumi CLI, language host and providers (toolchain/build.sh)
+        jobs["pulumi"] = pulumi_cli.prepare_toolchain
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and jobs:
         reporter.write_line(f"keyguard integration: preparing {', '.join(jobs)} (reused from {servers.cache_dir()} "
@@ -80,9 +83,15 @@ def vault_build() -> servers.VaultBuild:
 
 
 @pytest.fixture(scope="session")
+def pulumi_toolchain() -> dict[str, str]:
+    """The offline Pulumi toolchain (built cold in the one-time preparation; a failure is an error)."""
+    return harness.prepared("pulumi", pulumi_cli.prepare_toolchain)
+
+
+@pytest.fixture(scope="session")
 def settings() -> StackSettings:
     """The stack's own configuration (Pulumi.yaml defaults + Pulumi.dev.yaml)."""
-    return load_settings("dev")
+    return StackSettings.from_config(stack_config("dev", HERE.parent / "stack"))
 
 
 @pytest.fixture(scope="session")

@@ -48,7 +48,7 @@ def test_serves_the_whole_catalog_with_metadata(pack):
     info = pack.info()
     assert info.name == "keyguard"
     served = {p.name: p for p in info.policies}
-    assert set(served) == set(catalog.policies()) and len(served) == 21
+    assert set(served) == set(catalog.policies()) and len(served) == len(catalog.policies())
     for name, meta in catalog.policies().items():
         policy = served[name]
         assert policy.description == meta.description
@@ -129,6 +129,28 @@ def test_preview_time_stack_is_advisory_not_a_pass_or_crash(configured, program_
     assert diagnostics, "unknown values must not pass silently"
     assert all(d.enforcementLevel == ADVISORY and "during preview" in d.message for d in diagnostics)
     assert {d.policyName for d in diagnostics} >= {"s3-bucket-sse-kms-cmk", "iam-resources-scoped-to-stack"}
+
+
+def test_role_document_without_key_grants_is_an_advisory_stack_finding(configured, program_resources):
+    """iam-sse-kms-key-grants over AnalyzeStack: the seed's document on the role (no KMS grant), then the
+    same role with its document not known yet (preview)."""
+    from tests.test_seed_document import seed_role_document
+    resources = updated(program_resources)
+    role = by_type(resources, "SecretBackendRole")
+    bucket_arn, key_arn = by_type(resources, ":Bucket").props["arn"], by_type(resources, "kms/key:Key").props["arn"]
+    seed = json.dumps(seed_role_document(bucket_arn, key_arn))
+    stack = [dataclasses.replace(r, props={**r.props, "policyDocument": seed}) if r is role else r for r in resources]
+    diagnostics = configured.analyze_stack(stack).diagnostics
+    assert {(d.policyName, d.urn, d.enforcementLevel) for d in diagnostics} == {
+        ("iam-sse-kms-key-grants", role.urn, ADVISORY)}
+    for what, action in (("read", "kms:Decrypt"), ("write", "kms:GenerateDataKey")):
+        [_] = [d for d in diagnostics if f"policyDocument lets its holder {what} objects of bucket "
+               f"{bucket_arn.split(':')[-1]} (statement #1) but does not allow {action} on the bucket's SSE-KMS key "
+               f"{key_arn}: every {what} is denied at run time" in d.message]
+    pending = [dataclasses.replace(r, props={**r.props, "policyDocument": UNKNOWN}) if r is role else r
+               for r in resources]
+    [note] = [d for d in configured.analyze_stack(pending).diagnostics if d.policyName == "iam-sse-kms-key-grants"]
+    assert note.enforcementLevel == ADVISORY and "during preview" in note.message and "policyDocument" in note.message
 
 
 def test_remediate_turns_rotation_on(configured, program_resources):

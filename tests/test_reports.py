@@ -570,3 +570,65 @@ def test_html_for_a_passing_stack(passing):
     assert "Gate PASSED" in soup.find(id="summary").text
     assert "No findings" in soup.find(id="findings").text
     assert not soup.find_all("article")
+
+
+# --- iam-sse-kms-key-grants in every format -------------------------------------------------------
+# The wide role (`s3:*` on `*`) reads and writes the design's SSE-KMS bucket without any KMS grant;
+# the pending role's document is not known.
+KEY_GRANTS = "iam-sse-kms-key-grants"
+
+
+def _key_grant_findings(result: AuditResult) -> list[Finding]:
+    return next(o for o in result.outcomes if o.name == KEY_GRANTS).findings
+
+
+def test_key_grant_findings_of_the_failing_audit(failing, passing, program):
+    by_urn = {r.urn: r for r in program}
+    bucket, key = by_urn[BUCKET_URN].get("bucket"), by_urn[KEY_URN].get("arn")
+    findings = _key_grant_findings(failing)
+    assert {(f.kind, f.urn) for f in findings} == {(VIOLATION, WIDE_URN), ("unverifiable", PENDING_URN)}
+    assert [f.message for f in findings if f.kind == VIOLATION] == [
+        f"policyDocument lets its holder {what} objects of bucket {bucket} (statement #1) but does not allow "
+        f"{action} on the bucket's SSE-KMS key {key}: every {what} is denied at run time"
+        for what, action in (("read", "kms:Decrypt"), ("write", "kms:GenerateDataKey"))]
+    assert not any(f.policy == KEY_GRANTS for _, f in failing.blocking())  # advisory
+    assert _key_grant_findings(passing) == []
+
+
+def test_key_grant_findings_in_json(failing):
+    report = json.loads(FORMATS["json"](failing))
+    mine = [f for f in report["findings"] if f["policy"] == KEY_GRANTS]
+    info = catalog.policies()[KEY_GRANTS]
+    assert {(f["kind"], f["urn"]) for f in mine} == {("violation", WIDE_URN), ("unverifiable", PENDING_URN)}
+    assert all(f["enforcement"] == "advisory" and f["severity"] == info.severity == "medium" and
+               f["controls"] == list(info.controls) for f in mine)
+    [policy] = [p for p in report["policies"] if p["name"] == KEY_GRANTS]
+    assert policy["status"] == "fail" and policy["enforcement"] == "advisory"
+
+
+def test_key_grant_findings_in_sarif(failing):
+    run = json.loads(FORMATS["sarif"](failing))["runs"][0]
+    [rule] = [r for r in run["tool"]["driver"]["rules"] if r["id"] == KEY_GRANTS]
+    assert catalog.policies()[KEY_GRANTS].remediation in rule["help"]["text"]
+    mine = {(r["level"], r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"])
+            for r in run["results"] if r["ruleId"] == KEY_GRANTS}
+    assert mine == {("warning", WIDE_URN), ("note", PENDING_URN)}
+
+
+def test_key_grant_findings_in_junit(failing):
+    cases = _cases(FORMATS["junit"](failing))
+    wide = cases[(KEY_GRANTS, WIDE_URN)]
+    assert wide.find("failure") is None and "kms:GenerateDataKey" in wide.find("system-out").text
+    strict = _cases(FORMATS["junit"](dataclasses.replace(failing, fail_on="advisory")))
+    assert strict[(KEY_GRANTS, WIDE_URN)].find("failure").get("type") == "advisory"
+    assert (KEY_GRANTS, PENDING_URN) in cases
+
+
+def test_key_grant_findings_in_markdown_html_and_table(failing):
+    markdown = FORMATS["markdown"](failing)
+    assert KEY_GRANTS in markdown and "kms:Decrypt" in markdown
+    group = _soup(FORMATS["html"](failing)).find(id="findings").find(id=f"p-{KEY_GRANTS}")
+    assert catalog.policies()[KEY_GRANTS].remediation in group.text
+    assert any(pre.text.startswith("kms:GenerateDataKey on arn:aws:kms:") for pre in group.find_all("pre"))
+    text = " ".join(table.render(failing, color=False, width=200).split())
+    assert KEY_GRANTS in text and "every read is denied at run time" in text

@@ -1,6 +1,7 @@
 """The seed's Vault role document (seeds/000_cd1872afcdc672eb.txt) is not least privilege: it grants
 s3:ListBucket on an object ARN and S3 actions on the KMS key ARN. iam-action-resource-match must flag
-exactly that, and pass the stack's own document."""
+exactly that, and pass the stack's own document. It also grants no KMS action, so its reads and writes
+of the SSE-KMS bucket fail: iam-sse-kms-key-grants flags that, even once the KMS ARN is removed."""
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from tests.baseline import (BUCKET, BUCKET_ARN, IAM_LEAST_PRIVILEGE, KEY_ARN, KE
                             with_props, with_role_document)
 
 POLICY = "iam-action-resource-match"
+KEY_GRANTS = "iam-sse-kms-key-grants"
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_cd1872afcdc672eb.txt"
 
 
@@ -66,6 +68,25 @@ def test_seed_document_passes_the_other_least_privilege_policies():
             assert run(policy, resources).violations == set(), policy
 
 
+def test_seed_document_is_flagged_by_iam_sse_kms_key_grants():
+    outcome = run(KEY_GRANTS, with_role_document(seed_role_document(BUCKET_ARN, KEY_ARN)))
+    assert outcome.violations == {(KEY_GRANTS, "ai-app-role")} and outcome.unverifiable == set()
+    assert outcome.messages == [
+        f"policyDocument lets its holder {what} objects of bucket {BUCKET} (statement #1) but does not allow "
+        f"{action} on the bucket's SSE-KMS key {KEY_ARN}: every {what} is denied at run time"
+        for what, action in (("read", "kms:Decrypt"), ("write", "kms:GenerateDataKey"))]
+
+
+def test_seed_document_without_the_kms_arn_is_flagged_only_for_its_missing_key_grants():
+    # remove the KMS ARN and s3:ListBucket: the S3 grants are right, the document still cannot read or write
+    document = seed_role_document(BUCKET_ARN, KEY_ARN)
+    document["Statement"][0].update(Action=["s3:GetObject", "s3:PutObject"], Resource=[f"{BUCKET_ARN}/*"])
+    resources = with_role_document(document)
+    for policy in IAM_LEAST_PRIVILEGE:
+        assert run(policy, resources).violations == set(), policy
+    assert run(KEY_GRANTS, resources).violations == {(KEY_GRANTS, "ai-app-role")}
+
+
 def test_seed_document_is_unverifiable_while_the_arns_are_unknown():
     # during preview the seed's document is an Output of not-yet-created ARNs
     resources = baseline()
@@ -77,7 +98,7 @@ def test_seed_document_is_unverifiable_while_the_arns_are_unknown():
 def test_stack_role_document_is_not_flagged():
     document = role_policy_document(BUCKET_ARN, KEY_ARN)
     resources = with_role_document(document)
-    for policy in IAM_LEAST_PRIVILEGE:
+    for policy in IAM_LEAST_PRIVILEGE + [KEY_GRANTS]:
         outcome = run(policy, resources)
         assert outcome.violations == set() and outcome.unverifiable == set(), (policy, outcome.messages)
         assert outcome.status == "pass"

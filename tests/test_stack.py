@@ -7,8 +7,9 @@ import shutil
 
 import pytest
 
+from keyguard.sources.pulumi_config import stack_config
 from keyguard_stack.documents import bucket_tls_only_policy, role_policy_document
-from keyguard_stack.settings import StackSettings, load_settings
+from keyguard_stack.settings import StackSettings
 
 from .conftest import REPO
 
@@ -78,7 +79,7 @@ def test_bucket_is_private_and_tls_only(program_resources):
 
 
 def test_vault_backend_ttls_come_from_stack_config(program_resources):
-    settings = load_settings("dev")
+    settings = StackSettings.from_config(stack_config("dev", REPO / "stack"))
     backend = by_type(program_resources, "vault:aws/secretBackend:SecretBackend")
     assert backend.props["path"] == settings.vault_backend_path == "aws-ai-app"
     assert backend.props["defaultLeaseTtlSeconds"] == settings.default_lease_ttl_seconds == 3600

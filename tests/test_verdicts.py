@@ -12,7 +12,7 @@ from keyguard_policies.engine import evaluate
 from keyguard_policies.model import Stack
 
 from .conftest import REPO
-from .verdict_cases import CASES, U, V
+from .verdict_cases import CASES, SCOPE, U, V
 
 
 def _name(urn: str) -> str:
@@ -20,7 +20,8 @@ def _name(urn: str) -> str:
 
 
 def audit(resources) -> set[tuple[str, str, str]]:
-    return {(f.policy, _name(f.urn), f.kind) for o in evaluate(Stack(resources)) for f in o.findings}
+    return {(f.policy, _name(f.urn), f.kind) for o in evaluate(Stack(resources)) for f in o.findings
+            if f.policy in SCOPE}
 
 
 def comparable(findings) -> set[tuple[str, str, str]]:
@@ -33,9 +34,11 @@ def pack_verdict(pack, resources) -> set[tuple[str, str, str]]:
     for resource in resources:  # Analyze sees inputs only, as before a create
         for d in pack.analyze(dataclasses.replace(resource, outputs={})).diagnostics:
             found.add((d.policyName, resource.name, U if "during preview" in d.message else V))
+    found = {f for f in found if f[0] in SCOPE}
     state = [dataclasses.replace(r, props={**r.outputs, **r.props}) for r in resources]
     for d in pack.analyze_stack(state).diagnostics:
-        found.add((d.policyName, _name(d.urn) if d.urn else "?", U if "during preview" in d.message else V))
+        if d.policyName in SCOPE:
+            found.add((d.policyName, _name(d.urn) if d.urn else "?", U if "during preview" in d.message else V))
     return found
 
 

@@ -252,6 +252,13 @@ MATCH_CASES = [
          lambda: _role(policy_doc(*role_document()["Statement"], allow("kms:Decrypt", [KEY_ARN, ALIAS_ARN]))), _f()),
 ]
 
+# The policies the expected sets cover (the catalog grows: a policy added later, such as
+# iam-sse-kms-key-grants, is judged by its own tests, not by this table).
+SCOPE = frozenset({
+    "s3-bucket-sse-kms-cmk", "s3-bucket-sse-uses-stack-key", "s3-bucket-key-enabled", "s3-object-sse-kms",
+    "kms-key-rotation-enabled", "kms-key-deletion-window", "kms-key-symmetric-for-sse", NPP, *LP6,
+    "iam-resources-scoped-to-stack", "vault-role-no-broad-managed-policies", "vault-role-credential-type",
+    "vault-role-iam-user-boundary", "vault-mount-ttl-bounds", "vault-role-sts-ttl-bounds", "iam-role-session-duration"})
 CASES = CONDITION_CASES + DELEGATION_CASES + DEPENDENCY_CASES + MALFORMED_CASES + NOT_CASES + MATCH_CASES
 BUCKET_NAME = BUCKET
-__all__ = ["CASES", "Case", "V", "U", "BUCKET_URN"]
+__all__ = ["SCOPE", "CASES", "Case", "V", "U", "BUCKET_URN"]

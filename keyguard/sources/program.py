@@ -3,6 +3,8 @@ registers, with its inputs, dependencies and property dependencies. Computed val
 are resolved to realistic, deterministic values so the policies see what `pulumi up` would send."""
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 import runpy
 import sys
@@ -12,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from keyguard_policies.model import Resource
+
+from .pulumi_config import project_name, stack_config
 
 ACCOUNT_ID = "123456789012"
 _NAMESPACE = uuid.UUID("6f1c2a52-3b1e-4a8e-9d4e-2f0b7c6d5e4a")
@@ -90,8 +94,6 @@ def run_program(stack_dir: Path, stack: str = "dev", outputs: dict | None = None
     import pulumi
     from pulumi.runtime import settings as runtime_settings
 
-    from keyguard_stack.settings import stack_config
-
     stack_dir = Path(stack_dir).resolve()
     config = stack_config(stack, stack_dir)
     region = str(config.get("aws:region") or "us-east-1")
@@ -111,8 +113,7 @@ def run_program(stack_dir: Path, stack: str = "dev", outputs: dict | None = None
                 return {"name": region, "region": region}, None
             return {}, None
 
-    import yaml
-    project = yaml.safe_load((stack_dir / "Pulumi.yaml").read_text())["name"]
+    project = project_name(stack_dir)
     monitor = _monitor_class()(DesignMocks())
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_all_config({k: _config_text(v) for k, v in config.items()}, [])
@@ -127,19 +128,46 @@ def run_program(stack_dir: Path, stack: str = "dev", outputs: dict | None = None
         stack_exports = dict(getattr(root, "outputs", {}) or {})
         return pulumi.Output.all(**stack_exports).apply(exports.update) if stack_exports else None
 
-    added = str(stack_dir) not in sys.path
-    if added:
-        sys.path.insert(0, str(stack_dir))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pulumi.runtime.test(body)()
-    finally:
-        if added:
-            sys.path.remove(str(stack_dir))
+    with _program_modules(stack_dir), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pulumi.runtime.test(body)()
     if outputs is not None:
         outputs.update(exports)
     return list(monitor.captured)
+
+
+def local_modules(stack_dir: Path) -> set[str]:
+    """Top-level modules and packages the program can import from its own directory."""
+    names = set()
+    for entry in stack_dir.iterdir():
+        if entry.is_dir() and entry.name.isidentifier() and (entry / "__init__.py").is_file():
+            names.add(entry.name)
+        elif entry.suffix == ".py" and entry.stem.isidentifier() and entry.stem != "__main__":
+            names.add(entry.stem)
+    return names
+
+
+@contextlib.contextmanager
+def _program_modules(stack_dir: Path):
+    """Make the program under `stack_dir`, and nothing else, what runs: its own modules are
+    imported from `stack_dir` even when a copy of them is installed or already imported (a
+    pre-commit hook's environment, `pip install .`), and every module of the program is forgotten
+    afterwards, so the next run (another directory, the same one edited) imports its own files."""
+    names = local_modules(stack_dir)
+
+    def ours(module: str) -> bool:
+        return module.split(".", 1)[0] in names
+
+    stashed = {m: sys.modules.pop(m) for m in list(sys.modules) if ours(m)}
+    sys.path.insert(0, str(stack_dir))
+    importlib.invalidate_caches()
+    try:
+        yield
+    finally:
+        sys.path.remove(str(stack_dir))
+        for module in [m for m in sys.modules if ours(m)]:
+            del sys.modules[module]
+        sys.modules.update(stashed)
 
 
 def _config_text(value: Any) -> str:

@@ -9,6 +9,7 @@ import json
 from importlib import resources as _resources
 from typing import Any, Mapping
 
+from .frozen import freeze, thaw
 from .values import json_type
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
@@ -32,7 +33,7 @@ class PolicyInfo:
     config_schema: Mapping[str, Any]  # JSON Schema properties, each with a default
 
     def defaults(self) -> dict[str, Any]:
-        return {k: v["default"] for k, v in self.config_schema.items()}
+        return {k: thaw(v["default"]) for k, v in self.config_schema.items()}  # the caller's own copy
 
 
 def _data(name: str) -> Any:
@@ -46,13 +47,13 @@ def policies() -> dict[str, PolicyInfo]:
         out[p["name"]] = PolicyInfo(
             name=p["name"], kind=p["kind"], enforcement=p["enforcement"], severity=p["severity"],
             description=p["description"], controls=tuple(p["controls"]), remediation=p["remediation"],
-            url=p["url"], tags=tuple(p["tags"]), config_schema=p["config"])
+            url=p["url"], tags=tuple(p["tags"]), config_schema=freeze(p["config"]))
     return out
 
 
 @functools.lru_cache(maxsize=1)
 def controls() -> dict[str, Any]:
-    return _data("controls.json")
+    return freeze(_data("controls.json"))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,6 +10,7 @@ import re
 from importlib import resources as _resources
 from typing import Any, Iterator
 
+from .frozen import EMPTY, freeze
 from .model import Resource, per_resource
 from .values import (ENCRYPTED_SECRET, UNKNOWN_SENTINELS, Malformed, Unverifiable, as_list, contains_unknown,
                      describe_unknown, is_unknown, json_type)
@@ -26,7 +27,7 @@ _ROOT_PRINCIPAL = re.compile(r"^(arn:aws[a-z-]*:iam::(\d{12}):root|(\d{12}))$")
 @functools.lru_cache(maxsize=1)
 def locations() -> dict[str, list[dict[str, str]]]:
     text = _resources.files(__package__).joinpath("data/document_locations.json").read_text()
-    return {k: v for k, v in json.loads(text).items() if not k.startswith("_")}
+    return freeze({k: v for k, v in json.loads(text).items() if not k.startswith("_")})
 
 
 def document_types() -> tuple[str, ...]:
@@ -127,10 +128,11 @@ def _documents(resource: Resource) -> Iterator[Document]:
 
 
 def parse(raw: Any, path: str = "policy", kind: str = IDENTITY) -> Document:
-    """A document from a JSON string (parsed once, however many rules read it) or an object."""
+    """A document from a JSON string (parsed once, however many rules read it) or an object.
+    Documents are shared between rules, resources and threads: every part is read-only."""
     if isinstance(raw, str):
         return _parse_text(raw, path, kind)
-    return _parse_value(raw, path, kind)
+    return _parse_value(freeze(raw), path, kind)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -138,7 +140,7 @@ def _parse_text(raw: str, path: str, kind: str) -> Document:
     if is_unknown(raw):
         raise Unverifiable(describe_unknown(raw, path))
     try:
-        value = _loads(raw)
+        value = freeze(_loads(raw))
     except ValueError as err:
         raise Malformed(f"{path} is not valid JSON ({getattr(err, 'msg', err)} at line "
                         f"{getattr(err, 'lineno', '?')} column {getattr(err, 'colno', '?')})") from None
@@ -194,7 +196,7 @@ def _statement(raw: Any, index: int, path: str, kind: str) -> Statement:
     elif ("Principal" in raw) == ("NotPrincipal" in raw):
         raise Malformed(f"{_where(path, index)} of a {'key' if kind == KEY_POLICY else 'bucket'} policy "
                         f"{'has no Principal' if 'Principal' not in raw else 'has both Principal and NotPrincipal'}")
-    condition = raw.get("Condition") or {}
+    condition = raw.get("Condition") or EMPTY
     if not isinstance(condition, dict):
         raise Malformed(f"{_where(path, index)}.Condition is not an object")
     for operator, clauses in condition.items():

@@ -14,6 +14,7 @@ import re
 import sys
 import tempfile
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
 
@@ -46,14 +47,20 @@ def _index() -> _Index:
     if cache is not None and cache.exists():
         try:
             actions, formats, version = marshal.loads(cache.read_bytes())
-            return _Index({s: {k: Action(*v) for k, v in by_name.items()} for s, by_name in actions.items()},
-                          formats, version)
+            return _read_only(_Index({s: {k: Action(*v) for k, v in by_name.items()} for s, by_name in actions.items()},
+                                     formats, version))
         except (OSError, ValueError, EOFError, TypeError):
             pass  # a damaged cache is rebuilt
     index = _build_index()
     if cache is not None:
         _write_cache(cache, index)
-    return index
+    return _read_only(index)
+
+
+def _read_only(index: _Index) -> _Index:
+    """The index as the callers share it (across threads too): read-only mappings."""
+    return _Index(MappingProxyType({s: MappingProxyType(by_name) for s, by_name in index.actions.items()}),
+                  MappingProxyType({s: MappingProxyType(f) for s, f in index.arn_formats.items()}), index.version)
 
 
 def _build_index() -> _Index:
@@ -92,7 +99,7 @@ def _write_cache(path: Path, index: _Index) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = marshal.dumps(({s: {k: tuple(a) for k, a in by_name.items()} for s, by_name in index.actions.items()},
-                                 index.arn_formats, index.version))
+                                 {s: dict(f) for s, f in index.arn_formats.items()}, index.version))
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -284,7 +291,7 @@ def _types_by_arn_service(pattern: str) -> dict[str, tuple[tuple[str, tuple[str,
     for service, types in type_groups(pattern):
         for type_name in types:
             grouped.setdefault(_format_service(service, type_name), set()).add((service, (type_name,)))
-    return {k: tuple(v) for k, v in grouped.items()}
+    return MappingProxyType({k: tuple(v) for k, v in grouped.items()})
 
 
 @functools.lru_cache(maxsize=65536)

@@ -28,11 +28,11 @@ def key_arn_of(resource: Resource) -> str | None:
 
 
 @per_resource
-def judged_statements(resource: Resource) -> list[tuple[Document, Statement, tuple[str, ...]]]:
+def judged_statements(resource: Resource) -> tuple[tuple[Document, Statement, tuple[str, ...]], ...]:
     """(document, Allow statement, its resources) for every statement the rules judge."""
     key_arn = key_arn_of(resource)
-    return [(document, statement, document.effective_resources(statement, key_arn))
-            for document in documents_of(resource) for statement in document.allow_statements()]
+    return tuple((document, statement, document.effective_resources(statement, key_arn))
+                 for document in documents_of(resource) for statement in document.allow_statements())
 
 
 # --- key-policy statements shaped like AWS's default delegation -----------------------------------

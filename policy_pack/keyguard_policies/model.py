@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import threading
 from typing import Any, Iterable, Iterator, Mapping
 
 VIOLATION = "violation"
@@ -45,14 +46,21 @@ class Stack:
         self.by_urn: dict[str, Resource] = {r.urn: r for r in self.resources}
         self._by_type: dict[str, list[Resource]] = {}
         self._memo: dict[str, Any] = {}
+        self._lock = threading.RLock()
         for resource in self.resources:
             self._by_type.setdefault(resource.type, []).append(resource)
 
     def memo(self, key: str, build):
-        """An index derived from the stack, built once (stack rules share them)."""
-        if key not in self._memo:
-            self._memo[key] = build(self)
-        return self._memo[key]
+        """An index derived from the stack, built once (stack rules share them), under a lock so
+        concurrent callers never see two different builds or a half-built one."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        with self._lock:
+            if key not in self._memo:
+                self._memo[key] = build(self)
+            return self._memo[key]
 
     def of_type(self, *types: str) -> Iterator[Resource]:
         for type_ in types:
@@ -65,18 +73,20 @@ class Stack:
 def per_resource(fn):
     """Remember `fn(resource)` for the last resource asked about (and what it raised): rules run
     one after another on the same resource, so each derived view is built once. One slot per
-    function; holding the resource keeps its identity from being reused."""
-    last: list = [None, None, None]
+    function and thread (pulumi-policy serves Analyze on a thread pool: a shared slot could hand
+    one resource another's view); holding the resource keeps its identity from being reused. The
+    views are immutable, so the rules cannot change what the next rule reads."""
+    local = threading.local()
 
     @functools.wraps(fn)
     def wrapper(resource):
-        slot = last
-        if slot[0] is not resource:
+        slot = getattr(local, "slot", None)
+        if slot is None or slot[0] is not resource:
             try:
-                slot = [resource, fn(resource), None]
+                slot = (resource, fn(resource), None)
             except Exception as err:  # re-raised below, for every rule that asks
-                slot = [resource, None, err]
-            last[:] = slot
+                slot = (resource, None, err)
+            local.slot = slot
         if slot[2] is not None:
             raise slot[2]
         return slot[1]

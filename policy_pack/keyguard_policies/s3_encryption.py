@@ -96,15 +96,18 @@ class _ConfigIndex:
     def __init__(self, stack: Stack):
         self.by_urn: dict[str, list[Resource]] = {}
         self.by_name: dict[str, list[Resource]] = {}
+        self.named_by_urn: dict[str, list[Resource]] = {}  # a literal target, by the bucket it came from
         self.unresolved: list[Resource] = []     # target not known and no dependency
         self.named: list[Resource] = []          # a literal target
         for config in stack.of_type(*CONFIG_TYPES):
             target = config.props.get("bucket")
+            deps = config.depends_on("bucket")
             if isinstance(target, str) and not is_unknown(target):
                 self.by_name.setdefault(target, []).append(config)
                 self.named.append(config)
+                for urn in deps:
+                    self.named_by_urn.setdefault(urn, []).append(config)
                 continue
-            deps = config.depends_on("bucket")
             for urn in deps:
                 self.by_urn.setdefault(urn, []).append(config)
             if not deps:
@@ -119,7 +122,9 @@ def configs_for(stack: Stack, bucket: Resource) -> tuple[list[Resource], bool]:
     matched = {c.urn: c for c in index.by_urn.get(bucket.urn, ())}
     for name in names:
         matched.update((c.urn, c) for c in index.by_name.get(name, ()))
-    ambiguous = bool(index.unresolved) or (not names and bool(index.named))
+    if not names:  # a literal target cannot be compared with a name not known yet: its dependency decides
+        matched.update((c.urn, c) for c in index.named_by_urn.get(bucket.urn, ()))
+    ambiguous = bool(index.unresolved) or (not names and any(c.urn not in matched for c in index.named))
     return list(matched.values()), ambiguous
 
 

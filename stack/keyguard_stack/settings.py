@@ -1,15 +1,12 @@
-"""Stack settings: one dataclass read either from Pulumi config (in the program) or straight from
-`Pulumi.yaml` + `Pulumi.<stack>.yaml` (in tests, the audit's mock run and the integration tests), so
-every consumer sees the same values."""
+"""Stack settings: one dataclass built from the flat Pulumi config, read through pulumi.Config in
+the program and from `Pulumi.yaml` + `Pulumi.<stack>.yaml` by the audit's generic parser
+(keyguard.sources.pulumi_config) in the tests and integration tests, so every consumer sees the
+same values."""
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
-STACK_DIR = Path(__file__).resolve().parent.parent
 NAMESPACE = "keyguard"
 CREDENTIAL_TYPES = ("iam_user", "federation_token")
 
@@ -57,21 +54,3 @@ class StackSettings:
 def _camel(snake: str) -> str:
     head, *rest = snake.split("_")
     return head + "".join(part.title() for part in rest)
-
-
-def stack_config(stack: str = "dev", stack_dir: Path = STACK_DIR) -> dict[str, Any]:
-    """The flat config Pulumi would hand the program: project defaults overlaid by the stack file."""
-    project = yaml.safe_load((stack_dir / "Pulumi.yaml").read_text())
-    values: dict[str, Any] = {}
-    for name, spec in (project.get("config") or {}).items():
-        key = name if ":" in name else f"{project['name']}:{name}"
-        if isinstance(spec, dict) and "default" in spec:
-            values[key] = spec["default"]
-    stack_file = stack_dir / f"Pulumi.{stack}.yaml"
-    if stack_file.exists():
-        values.update((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {})
-    return values
-
-
-def load_settings(stack: str = "dev", stack_dir: Path = STACK_DIR) -> StackSettings:
-    return StackSettings.from_config(stack_config(stack, stack_dir))

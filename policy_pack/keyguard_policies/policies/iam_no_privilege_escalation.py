@@ -39,9 +39,14 @@ def _judge(document, statement, resources):
     else:
         found = risky & _names(statement.actions)
     if found:
-        names = sorted(iam_catalog.lookup(a).name if iam_catalog.lookup(a) else a for a in found)
         yield Violation(f"{document.path} {statement.label} grants privilege-escalation action(s) "
-                        f"{shorten(names)}", evidence=statement.evidence())
+                        f"{_shown(found)}", evidence=statement.evidence())
+
+
+@functools.lru_cache(maxsize=1024)
+def _shown(found: frozenset[str]) -> str:
+    """The canonical names, sorted and shortened (the same sets recur: `*`, `iam:*`, NotAction)."""
+    return shorten(sorted(iam_catalog.lookup(a).name if iam_catalog.lookup(a) else a for a in found))
 
 
 check, check_stack, stack_subjects = statement_checks(_judge)

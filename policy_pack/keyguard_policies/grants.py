@@ -1,0 +1,155 @@
+"""What an identity policy document lets its holder do, as IAM evaluates it: an action is allowed on
+a resource when some Allow statement covers both and no Deny removes it.
+
+Actions match case-insensitively with `*` and `?`; resources match case-sensitively, and a `*`
+crosses a `:` only when it ends its ARN segment (IAM's rule). Conditions cannot be evaluated
+offline: a conditional Allow still counts as a grant (a `kms:ViaService` condition is how SSE-KMS
+grants are usually scoped) and only an unconditional Deny removes one. Besides exact ARNs, a
+document can be asked about every object under a prefix (`arn:aws:s3:::bucket/`): whether it may
+reach some of them, and whether a Deny covers all of them."""
+from __future__ import annotations
+
+import functools
+import re
+from typing import Iterable
+
+from .documents import Document, Statement
+
+_STAR, _ONE = "*", "?"
+
+
+@functools.lru_cache(maxsize=4096)
+def _action_re(pattern: str) -> re.Pattern:
+    return re.compile("".join(".*" if c == _STAR else "." if c == _ONE else re.escape(c) for c in pattern),
+                      re.IGNORECASE | re.DOTALL)
+
+
+def action_matches(pattern: str, action: str) -> bool:
+    return _action_re(pattern).fullmatch(action) is not None
+
+
+# A resource pattern as tokens: a literal character, "?" (one character, not a colon), or a star
+# that crosses colons (it ends its segment) or not.
+_LIT, _ANY, _SEG_STAR, _STAR_ALL = "lit", "any", "seg*", "all*"
+
+
+@functools.lru_cache(maxsize=4096)
+def _tokens(pattern: str) -> tuple[tuple[str, str], ...]:
+    out = []
+    for i, c in enumerate(pattern):
+        if c == _STAR:
+            ends_segment = i + 1 == len(pattern) or pattern[i + 1] == ":"
+            out.append((_STAR_ALL if ends_segment else _SEG_STAR, ""))
+        elif c == _ONE:
+            out.append((_ANY, ""))
+        else:
+            out.append((_LIT, c))
+    return tuple(out)
+
+
+def _closure(tokens, states: set[int]) -> set[int]:
+    """A star may match nothing: a state before it also stands after it."""
+    todo = list(states)
+    while todo:
+        i = todo.pop()
+        if i < len(tokens) and tokens[i][0] in (_SEG_STAR, _STAR_ALL) and i + 1 not in states:
+            states.add(i + 1)
+            todo.append(i + 1)
+    return states
+
+
+def _step(tokens, states: set[int], c: str) -> set[int]:
+    out = set()
+    for i in states:
+        if i == len(tokens):
+            continue
+        kind, literal = tokens[i]
+        if kind == _STAR_ALL or (kind == _SEG_STAR and c != ":"):
+            out.add(i)
+        elif (kind == _ANY and c != ":") or (kind == _LIT and literal == c):
+            out.add(i + 1)
+    return _closure(tokens, out)
+
+
+@functools.lru_cache(maxsize=65536)
+def _after(pattern: str, text: str) -> frozenset[int]:
+    """The pattern positions reachable after reading `text`."""
+    tokens = _tokens(pattern)
+    states = _closure(tokens, {0})
+    for c in text:
+        states = _step(tokens, states, c)
+        if not states:
+            break
+    return frozenset(states)
+
+
+def resource_matches(pattern: str, arn: str) -> bool:
+    return len(_tokens(pattern)) in _after(pattern, arn)
+
+
+def may_match_under(pattern: str, prefix: str) -> bool:
+    """Whether the pattern matches some ARN that starts with `prefix` and goes on (an object of a bucket)."""
+    tokens = _tokens(pattern)
+    return any(i < len(tokens) for i in _after(pattern, prefix))
+
+
+def covers_all_under(pattern: str, prefix: str) -> bool:
+    """Whether the pattern matches every ARN that starts with `prefix` and goes on: after the prefix
+    only stars that cross colons are left (`bucket/*`, `*`, `arn:aws:s3:::ai-*`). Other patterns
+    that happen to cover everything (rare) are not recognised, which can only keep a grant alive."""
+    tokens = _tokens(pattern)
+    return any(i < len(tokens) and all(kind == _STAR_ALL for kind, _ in tokens[i:]) for i in _after(pattern, prefix))
+
+
+def covers_action(statement: Statement, action: str) -> bool:
+    if statement.not_actions:
+        return not any(action_matches(p, action) for p in statement.not_actions)
+    return any(action_matches(p, action) for p in statement.actions)
+
+
+def _covers_resource(statement: Statement, arn: str) -> bool:
+    if statement.not_resources:
+        return not any(resource_matches(p, arn) for p in statement.not_resources)
+    return any(resource_matches(p, arn) for p in statement.resources)
+
+
+def _denies(statement: Statement) -> bool:
+    return not statement.allows and not statement.condition
+
+
+def allowed(document: Document, action: str, arn: str) -> bool:
+    """Whether the document allows `action` on the resource `arn` (an exact ARN)."""
+    granted = False
+    for statement in document.statements:
+        if not covers_action(statement, action) or not _covers_resource(statement, arn):
+            continue
+        if _denies(statement):
+            return False
+        granted |= statement.allows
+    return granted
+
+
+def statements_reaching(document: Document, actions: Iterable[str], prefix: str) -> list[Statement]:
+    """The Allow statements that grant one of `actions` on some resource under `prefix`, unless an
+    unconditional Deny of that action covers everything under it."""
+    reaching = []
+    for action in actions:
+        if any(_denies(s) and covers_action(s, action) and _covers_all(s, prefix) for s in document.statements):
+            continue
+        for statement in document.statements:
+            if statement.allows and statement not in reaching and covers_action(statement, action) \
+                    and _may_reach(statement, prefix):
+                reaching.append(statement)
+    return sorted(reaching, key=lambda s: s.index)
+
+
+def _may_reach(statement: Statement, prefix: str) -> bool:
+    if statement.not_resources:
+        return not any(covers_all_under(p, prefix) for p in statement.not_resources)
+    return any(may_match_under(p, prefix) for p in statement.resources)
+
+
+def _covers_all(statement: Statement, prefix: str) -> bool:
+    if statement.not_resources:
+        return not any(may_match_under(p, prefix) for p in statement.not_resources)
+    return any(covers_all_under(p, prefix) for p in statement.resources)

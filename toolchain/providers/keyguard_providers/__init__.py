@@ -1,0 +1,1 @@
+"""keyguard's own offline Pulumi providers `aws` and `vault` (see toolchain/build.sh)."""
