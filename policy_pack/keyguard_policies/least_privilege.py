@@ -151,8 +151,10 @@ def statement_checks(judge: Callable[[Document, Statement, tuple[str, ...]], Ite
     `check` judges a resource's statements on the document alone, `check_stack` the delegation-shaped
     key-policy statements with the stack (policies.Rule runs both, in the audit and in the pack)."""
     def check(resource, params):
+        found = []
         for document, statement, resources in judged_statements(resource):
-            yield from judge(document, statement, resources)
+            found.extend(judge(document, statement, resources))
+        return found
 
     def check_stack(stack, params):
         yield from judge_delegations(stack, judge)

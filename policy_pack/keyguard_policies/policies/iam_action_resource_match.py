@@ -27,15 +27,20 @@ def _services(action: str) -> frozenset[str]:
     return frozenset(a.service.lower() for a in iam_catalog.expand(action))
 
 
-def _foreign(arn: str, services: set[str]) -> bool:
-    """Whether `arn` belongs to no service of the statement's actions (a non-ARN belongs to none)."""
+@functools.lru_cache(maxsize=65536)
+def _arn_service(arn: str) -> str | None:
     parts = split_arn(arn)
-    if parts is None:
+    return parts[1].lower() if parts else None
+
+
+def _foreign(arn: str, granted: list[str]) -> bool:
+    """Whether `arn` belongs to no service of the statement's actions (a non-ARN belongs to none)."""
+    service = _arn_service(arn)
+    if service is None:
         return True
-    service = parts[1].lower()
     if "*" in service or "?" in service:
-        return not any(fnmatch.fnmatchcase(s, service) for s in services)
-    return service not in services
+        return not any(fnmatch.fnmatchcase(s, service) for a in granted for s in _services(a))
+    return not any(service in _services(a) for a in granted)
 
 
 def _judge(document, statement, resources):
@@ -44,21 +49,21 @@ def _judge(document, statement, resources):
     # "*" matches every action; it does not excuse the ARNs listed next to it (and
     # iam-no-wildcard-resources judges it), so an action is paired with the named ARNs when there are any
     named = [r for r in resources if r != "*"] or list(resources)
-    services: set[str] = set()
+    granted = []
     for action in statement.actions:
         expanded = iam_catalog.expand(action)
         if not expanded:
             continue  # unknown: iam-known-actions reports it
-        services |= _services(action)
+        granted.append(action)
         if not any(iam_catalog.pattern_matches(action, r) for r in named):
             shown = expanded[0] if len(expanded) == 1 else None
             detail = _describe(shown) if shown else "none of whose actions apply to them"
             yield Violation(f"{document.path} {statement.label} grants {action} on {shorten(named)}, "
                             f"{detail}", evidence=statement.evidence())
-    if not services:
+    if not granted:
         return
     for arn in resources:
-        if arn != "*" and _foreign(arn, services):
+        if arn != "*" and _foreign(arn, granted):
             yield Violation(f"{document.path} {statement.label} lists resource {arn}, of a service none of its "
                             f"actions ({shorten(statement.actions)}) belongs to", evidence=statement.evidence())
 
