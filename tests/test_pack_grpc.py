@@ -48,7 +48,7 @@ def test_serves_the_whole_catalog_with_metadata(pack):
     info = pack.info()
     assert info.name == "keyguard"
     served = {p.name: p for p in info.policies}
-    assert set(served) == set(catalog.policies()) and len(served) == 21
+    assert set(served) == set(catalog.policies())
     for name, meta in catalog.policies().items():
         policy = served[name]
         assert policy.description == meta.description
@@ -179,7 +179,7 @@ def test_pack_runs_from_its_own_virtualenv(tmp_path):
                              capture_output=True, text=True, timeout=600)
     assert install.returncode == 0, install.stderr[-2000:]
     with PackProcess(REPO / "policy_pack", python=python) as process:
-        assert len(process.info().policies) == 21
+        assert len(process.info().policies) == len(catalog.policies())
         process.configure(merged_config())
         role = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
         from keyguard_policies.model import Resource
