@@ -1,0 +1,259 @@
+"""Scenario: the AI application's whole way through Vault, as the stack configures it (AppRole
+mount, role and ACL policy from program.py's own settings and `app_acl_policy`): log in with role id
++ secret id, get a token carrying exactly the stack's policy (plus Vault's `default`), read AWS
+credentials, write and read an object encrypted with the stack key; the same token is denied
+everywhere else; used-up and expired secret ids do not log in; token TTLs are the stack's; revoking
+the token revokes the credentials it read. And: ACL policies the pack flags really grant what the
+finding says, on this real Vault."""
+from __future__ import annotations
+
+import datetime
+import time
+
+import botocore.exceptions
+import hvac.exceptions
+import pytest
+
+from tests.baseline import run as run_policy
+from tests.baseline import with_acl_policy
+
+from . import design
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+
+SHORT_SECRET_ID_TTL = 2   # seconds; only ever used after it has expired, so load cannot make it flaky
+EXPIRY_MARGIN = 3         # seconds past Vault's own expiration time before trying the expired secret id
+REVOCATION_WAIT = 60      # bound on Vault deleting the IAM user of a revoked token's lease
+
+
+@pytest.fixture(scope="module")
+def approle(vault, vault_server, vault_backend, settings):
+    """The stack's AppRole mount, role and ACL policy (own names on a shared Vault, removed afterwards)."""
+    shared = vault_server.server is None
+    mount = design.unique_name(settings.approle_path) if shared else None
+    policy = design.unique_name(settings.vault_policy_name) if shared else None
+    login = design.configure_approle(vault, settings, vault_backend, mount=mount, policy=policy)
+    try:
+        yield login
+    finally:
+        if shared:
+            vault.sys.disable_auth_method(login.mount)
+            vault.sys.delete_policy(login.policy)
+
+
+@pytest.fixture
+def app(vault, vault_server, approle):
+    """The application logged in: (its client, the auth block of the login); its token revoked after."""
+    client, auth = design.app_login(vault_server.address, approle, design.new_secret_id(vault, approle))
+    try:
+        yield client, auth
+    finally:
+        try:
+            vault.auth.token.revoke(auth["client_token"])
+        except hvac.exceptions.VaultError:
+            pass  # revoked by the test
+
+
+@pytest.fixture(scope="module")
+def other_role(vault, vault_backend, deployment):
+    """Another role of the same engine, which the application's token must not read."""
+    name = design.unique_name("other-app")
+    design.write_role(vault, vault_backend.path, name, "iam_user", deployment.design.role_document)
+    return name
+
+
+def test_login_token_carries_exactly_the_stacks_policy(app, approle, settings):
+    _, auth = app
+    assert sorted(auth["token_policies"]) == sorted([approle.policy, "default"])
+    assert auth["identity_policies"] in (None, [])
+    assert auth["lease_duration"] == settings.token_ttl_seconds and auth["renewable"] is True
+
+
+def test_the_token_reads_credentials_that_reach_the_stack_key(app, vault, vault_backend, deployment):
+    client, _ = app
+    issued = design.issue_credentials(client, vault_backend.path, vault_backend.role)
+    try:
+        s3 = deployment.client("s3", issued.credentials)
+        s3.put_object(Bucket=deployment.design.bucket, Key="approle/app.txt", Body=b"model weights")
+        assert s3.get_object(Bucket=deployment.design.bucket, Key="approle/app.txt")["Body"].read() == b"model weights"
+        head = deployment.client("s3").head_object(Bucket=deployment.design.bucket, Key="approle/app.txt")
+        assert head["ServerSideEncryption"] == "aws:kms"
+        assert head["SSEKMSKeyId"] in (deployment.design.key_arn, deployment.design.key_id)
+    finally:
+        vault.sys.revoke_lease(lease_id=issued.lease_id)
+
+
+def _denied(client, operation: str, path: str) -> None:
+    with pytest.raises(hvac.exceptions.Forbidden) as caught:
+        if operation == "read":
+            client.read(path)
+        elif operation == "list":
+            client.list(path)
+        else:
+            client.write_data(path, data={"policy": 'path "*" { capabilities = ["sudo"] }', "policies": ["root"]})
+    assert "permission denied" in str(caught.value)
+
+
+@pytest.mark.parametrize("operation,path", [
+    ("read", "sys/mounts"), ("write", "sys/mounts/evil"), ("write", "sys/policies/acl/evil"), ("read", "sys/policies/acl/root"),
+    ("list", "sys/policies/acl"), ("write", "auth/token/create"), ("write", "auth/token/create-orphan"),
+    ("read", "{engine}/config/root"), ("write", "{engine}/config/root"), ("read", "{engine}/roles/{role}"),
+    ("write", "{engine}/roles/evil"), ("list", "{engine}/roles"), ("read", "{engine}/creds/{other}"),
+    ("read", "{engine}/sts/{other}"), ("read", "auth/{mount}/role/{app_role}/role-id"),
+    ("write", "auth/{mount}/role/{app_role}/secret-id"), ("read", "identity/entity/id"),
+])
+def test_the_token_is_denied_everywhere_else(app, approle, vault_backend, other_role, operation, path):
+    client, _ = app
+    path = path.format(engine=vault_backend.path, role=vault_backend.role, other=other_role, mount=approle.mount,
+                       app_role=approle.role)
+    _denied(client, operation, path)
+
+
+def test_a_used_up_secret_id_cannot_log_in(vault, vault_server, approle, settings):
+    secret_id = design.new_secret_id(vault, approle)
+    tokens = []
+    for _ in range(settings.secret_id_num_uses):
+        tokens.append(design.app_login(vault_server.address, approle, secret_id)[1]["client_token"])
+    with pytest.raises(hvac.exceptions.VaultError) as caught:
+        design.app_login(vault_server.address, approle, secret_id)
+    assert "invalid" in str(caught.value).lower()
+    for token in tokens:
+        vault.auth.token.revoke(token)
+
+
+def test_an_expired_secret_id_cannot_log_in(vault, vault_server, approle):
+    secret_id = design.new_secret_id(vault, approle, ttl=f"{SHORT_SECRET_ID_TTL}s")
+    looked_up = vault.write_data(f"auth/{approle.mount}/role/{approle.role}/secret-id/lookup",
+                                 data={"secret_id": secret_id})["data"]
+    expires = datetime.datetime.fromisoformat(looked_up["expiration_time"].replace("Z", "+00:00"))
+    created = datetime.datetime.fromisoformat(looked_up["creation_time"].replace("Z", "+00:00"))
+    assert (expires - created).total_seconds() == pytest.approx(SHORT_SECRET_ID_TTL, abs=1)
+    # Wait on Vault's own clock (its lookup answers), not on a guess of how long requests take.
+    time.sleep(max(0.0, (expires - created).total_seconds()) + EXPIRY_MARGIN)
+    with pytest.raises(hvac.exceptions.VaultError) as caught:
+        design.app_login(vault_server.address, approle, secret_id)
+    assert "invalid" in str(caught.value).lower()
+    fresh = design.new_secret_id(vault, approle)  # the role itself still works
+    vault.auth.token.revoke(design.app_login(vault_server.address, approle, fresh)[1]["client_token"])
+
+
+def test_token_ttls_are_the_stacks(app, vault, approle, settings):
+    client, _ = app
+    me = client.auth.token.lookup_self()["data"]
+    assert me["creation_ttl"] == settings.token_ttl_seconds
+    assert settings.token_ttl_seconds - 120 <= me["ttl"] <= settings.token_ttl_seconds
+    assert me["period"] in (None, 0) and sorted(me["policies"]) == sorted([approle.policy, "default"])
+    renewed = client.auth.token.renew_self(increment=settings.token_max_ttl_seconds * 3)["auth"]
+    # the token's whole life is capped at the role's max TTL, counted from login
+    assert settings.token_max_ttl_seconds - 120 <= renewed["lease_duration"] <= settings.token_max_ttl_seconds
+    assert renewed["lease_duration"] > settings.token_ttl_seconds
+
+
+def test_vault_has_the_stacks_approle_settings(vault, approle, settings):
+    role = vault.auth.approle.read_role(approle.role, mount_point=approle.mount)["data"]
+    assert role["token_ttl"] == settings.token_ttl_seconds and role["token_max_ttl"] == settings.token_max_ttl_seconds
+    assert role["token_period"] == 0 and role["bind_secret_id"] is True
+    assert role["secret_id_ttl"] == settings.secret_id_ttl_seconds
+    assert role["secret_id_num_uses"] == settings.secret_id_num_uses
+    assert role["token_policies"] == [approle.policy]
+    tune = vault.sys.read_auth_method_tuning(approle.mount)["data"]
+    assert tune["default_lease_ttl"] == settings.approle_default_lease_ttl_seconds
+    assert tune["max_lease_ttl"] == settings.approle_max_lease_ttl_seconds
+    from keyguard_stack.documents import app_acl_policy
+    stored = vault.sys.read_policy(approle.policy)["data"]["rules"]
+    assert stored == app_acl_policy(*_engine(vault, approle))
+
+
+def _engine(vault, approle) -> tuple[str, str]:
+    """The (mount, role) the stored policy reads creds of, from the policy itself."""
+    from keyguard_policies.vault_acl import parse
+    [rule] = parse(vault.sys.read_policy(approle.policy)["data"]["rules"])
+    mount, _, role = rule.path.partition("/creds/")
+    return mount, role
+
+
+def _owner(deployment, access_key_id: str) -> str | None:
+    iam = deployment.client("iam")
+    for user in iam.list_users()["Users"]:
+        keys = iam.list_access_keys(UserName=user["UserName"])["AccessKeyMetadata"]
+        if any(key["AccessKeyId"] == access_key_id for key in keys):
+            return user["UserName"]
+    return None
+
+
+def test_revoking_the_token_revokes_the_credentials_it_read(app, vault, vault_backend, deployment, settings):
+    client, _ = app
+    issued = design.issue_credentials(client, vault_backend.path, vault_backend.role)
+    user = _owner(deployment, issued.credentials.access_key_id)
+    assert user is not None
+    deployment.client("s3", issued.credentials).list_objects_v2(Bucket=deployment.design.bucket)
+    client.auth.token.revoke_self()
+    deadline = time.monotonic() + REVOCATION_WAIT
+    while design.iam_user_exists(deployment.emulator.endpoint, deployment.admin, settings.region, user):
+        assert time.monotonic() < deadline, f"IAM user {user} still exists {REVOCATION_WAIT} s after the token's revocation"
+        time.sleep(0.5)
+    with pytest.raises(hvac.exceptions.VaultError):
+        vault.sys.read_lease(lease_id=issued.lease_id)
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        deployment.client("s3", issued.credentials).list_objects_v2(Bucket=deployment.design.bucket)
+    code = caught.value.response.get("Error", {}).get("Code", "")
+    assert code in ("InvalidAccessKeyId", "InvalidClientTokenId", "AccessDenied", "SignatureDoesNotMatch"), code
+
+
+# --- broad ACL policies the pack flags, tried on the real Vault -------------------------------------------
+
+SYS_READER = 'path "sys/mounts" { capabilities = ["read"] }\n'
+
+
+def _token_with(vault, text: str) -> tuple[str, hvac.Client]:
+    name = design.unique_name("flagged")
+    vault.sys.create_or_update_policy(name=name, policy=text)
+    token = vault.auth.token.create(policies=[name], ttl="10m")["auth"]["client_token"]
+    return name, hvac.Client(url=vault.url, token=token, timeout=design.VAULT_TIMEOUT)
+
+
+@pytest.mark.parametrize("text,policy,says", [
+    ('path "+/mounts" { capabilities = ["read"] }', "vault-acl-policy-scoped-to-stack", "reaches beyond this stack"),
+    ('path "s*" { capabilities = ["read", "list"] }', "vault-acl-policy-least-privilege", "covers a whole mount"),
+    ('{"path": {"+/mounts": {"capabilities": ["read"]}}}', "vault-acl-policy-scoped-to-stack",
+     "reaches beyond this stack"),  # Vault's JSON syntax, judged and enforced like the HCL
+])
+def test_flagged_policies_read_vaults_own_configuration(vault, app, text, policy, says):
+    outcome = run_policy(policy, with_acl_policy(text))
+    assert outcome.violations == {(policy, "ai-app-acl-policy")} and any(says in m for m in outcome.messages)
+    app_client, _ = app
+    _denied(app_client, "read", "sys/mounts")  # the stack's own token cannot ...
+    name, flagged = _token_with(vault, text)
+    try:
+        assert "sys/" in flagged.read("sys/mounts")["data"]  # ... a token with the flagged policy can
+    finally:
+        vault.auth.token.revoke(flagged.token)
+        vault.sys.delete_policy(name)
+
+
+def test_flagged_write_on_auth_mints_a_more_powerful_login(vault, vault_server, approle):
+    """`create`/`update` under auth/ (flagged by vault-acl-policy-least-privilege) lets a token define an
+    AppRole role of its choosing, and log in with it to get policies it never had."""
+    text = f'path "auth/{approle.mount}/role/*" {{ capabilities = ["create", "read", "update"] }}'
+    outcome = run_policy("vault-acl-policy-least-privilege", with_acl_policy(text))
+    assert outcome.violations == {("vault-acl-policy-least-privilege", "ai-app-acl-policy")}
+    assert any("auth/" in m and "create/update" in m for m in outcome.messages)
+    reader = design.unique_name("sys-reader")
+    vault.sys.create_or_update_policy(name=reader, policy=SYS_READER)
+    name, flagged = _token_with(vault, text)
+    evil = design.unique_name("evil")
+    try:
+        _denied(flagged, "read", "sys/mounts")
+        flagged.auth.approle.create_or_update_approle(evil, mount_point=approle.mount, token_policies=[reader])
+        role_id = flagged.auth.approle.read_role_id(evil, mount_point=approle.mount)["data"]["role_id"]
+        secret_id = flagged.write_data(f"auth/{approle.mount}/role/{evil}/secret-id")["data"]["secret_id"]
+        minted, auth = design.app_login(vault_server.address, design.AppRoleLogin(approle.mount, evil, reader, role_id),
+                                        secret_id)
+        assert reader in auth["token_policies"]
+        assert "sys/" in minted.read("sys/mounts")["data"]
+        vault.auth.token.revoke(auth["client_token"])
+    finally:
+        vault.auth.token.revoke(flagged.token)
+        vault.auth.approle.delete_role(evil, mount_point=approle.mount)
+        vault.sys.delete_policy(name)
+        vault.sys.delete_policy(reader)
