@@ -256,3 +256,41 @@ def test_flagged_write_on_auth_mints_a_more_powerful_login(vault, vault_server, 
         vault.auth.approle.delete_role(evil, mount_point=approle.mount)
         vault.sys.delete_policy(name)
         vault.sys.delete_policy(reader)
+
+
+# --- the pack's reading of ACL policies against Vault's own answers ---------------------------------------
+
+PROBES = ("sys/mounts/x", "sys/policies/acl/x", "auth/token/create", "identity/entity", "{engine}/config/root",
+          "{engine}/roles/x")
+POWERS = {"create", "update", "delete", "patch", "sudo"}
+
+
+@pytest.mark.parametrize("text,vault_grants", [
+    ('path "+/config/*" { capabilities = ["update"] }', True),
+    ('path "s*" { capabilities = ["create"] }', True),
+    ('path "/sys/mounts/*" { capabilities = ["update"] }', True),
+    ('path "{engine}/+/root" { capabilities = ["patch"] }', True),
+    ('path "+/+/create" { capabilities = ["update"] }', True),
+    ('{"path": {"identity/*": {"capabilities": ["create"]}}}', True),
+    ('path "auth/token/create" { policy = "write" }', True),
+    ('path "sys/mounts/x" { capabilities = ["update"] }\npath "sys/mounts/x" { capabilities = ["deny"] }', False),
+    ('path "sys/leases/renew" { capabilities = ["update"] }', False),
+    ('path "{engine}/creds/x" { capabilities = ["read", "update"] }', False),
+])
+def test_vault_grants_on_protected_paths_are_always_flagged(vault, vault_backend, text, vault_grants):
+    """Whenever Vault itself (sys/capabilities) says a policy gives write or sudo on one of Vault's or the
+    engine's configuration paths, vault-acl-policy-least-privilege flags that policy."""
+    text = text.replace("{engine}", vault_backend.path)
+    probes = [p.format(engine=vault_backend.path) for p in PROBES]
+    name, token = _token_with(vault, text)
+    try:
+        answers = vault.sys.get_capabilities(paths=probes, token=token.token)
+        answers = answers.get("data", answers)
+        granted = {p: set(answers.get(p, [])) & POWERS for p in probes}
+    finally:
+        vault.auth.token.revoke(token.token)
+        vault.sys.delete_policy(name)
+    assert any(granted.values()) == vault_grants, granted
+    outcome = run_policy("vault-acl-policy-least-privilege", with_acl_policy(text))
+    expected = {("vault-acl-policy-least-privilege", "ai-app-acl-policy")} if vault_grants else set()
+    assert outcome.violations == expected, (granted, outcome.messages)
