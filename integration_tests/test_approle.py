@@ -294,3 +294,31 @@ def test_vault_grants_on_protected_paths_are_always_flagged(vault, vault_backend
     outcome = run_policy("vault-acl-policy-least-privilege", with_acl_policy(text))
     expected = {("vault-acl-policy-least-privilege", "ai-app-acl-policy")} if vault_grants else set()
     assert outcome.violations == expected, (granted, outcome.messages)
+
+
+@pytest.mark.parametrize("text", [
+    'path "x" { capabilities = ["READ"] }', 'path "x+*" { capabilities = ["read"] }',
+    'path "x" { capabilitiez = ["read"] }', 'path "x" { policy = "admin" }', 'path "x" { capabilities = [read }',
+    'key "x" { capabilities = ["read"] }', '{"path": {"x": {"capabilities": ["sudoo"]}}}',
+])
+def test_what_vault_refuses_the_pack_fails_closed_on(vault, text):
+    from keyguard_policies.values import Malformed
+    from keyguard_policies.vault_acl import parse
+    with pytest.raises(Malformed):
+        parse(text)
+    name = design.unique_name("refused")
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        vault.sys.create_or_update_policy(name=name, policy=text)
+
+
+@pytest.mark.parametrize("text", [
+    'path "/a/b" { capabilities = ["read"] }', '{"path": {"a/b": {"capabilities": ["read"]}}}',
+    'path "a/b" { policy = "read" }', 'path "a/b" { capabilities = ["read"] }\npath "a/b" { capabilities = ["list"] }',
+    'path "a/+/c*" { capabilities = ["read"] }\n# a comment\npath "a" { capabilities = [] }',
+])
+def test_what_the_pack_reads_vault_accepts(vault, text):
+    from keyguard_policies.vault_acl import parse
+    assert parse(text)
+    name = design.unique_name("accepted")
+    vault.sys.create_or_update_policy(name=name, policy=text)
+    vault.sys.delete_policy(name)
