@@ -300,6 +300,7 @@ def test_vault_grants_on_protected_paths_are_always_flagged(vault, vault_backend
     'path "x" { capabilities = ["READ"] }', 'path "x+*" { capabilities = ["read"] }',
     'path "x" { capabilitiez = ["read"] }', 'path "x" { policy = "admin" }', 'path "x" { capabilities = [read }',
     'key "x" { capabilities = ["read"] }', '{"path": {"x": {"capabilities": ["sudoo"]}}}',
+    'path "x" { capabilities = "sudo" }', '{"path": {"x": {"capabilities": "read"}}}',
 ])
 def test_what_vault_refuses_the_pack_fails_closed_on(vault, text):
     from keyguard_policies.values import Malformed

@@ -1,7 +1,8 @@
 """Vault ACL policies as plain path rules, read the way Vault reads them (vault/policy.go, v1.21):
 HCL parsed by python-hcl2, or Vault's JSON syntax; a leading `/` stripped; a trailing `*` is a
 prefix glob; a `+` segment matches any one segment; `+*` is refused; old-style `policy = "write"`
-maps to capabilities; capabilities are case-sensitive; `allowed_parameters` keys are lowercased;
+maps to capabilities; capabilities are a list (a bare string is refused) and case-sensitive;
+`allowed_parameters` keys are lowercased;
 blocks for the same path are merged (capabilities united, `deny` wins). What Vault would refuse,
 and what this reading cannot tell apart (duplicated attributes, expressions instead of strings),
 raises `Malformed` naming the defect, with the parser's own message for syntax errors."""
@@ -203,7 +204,9 @@ def _rule(path: str, body: dict, where: str) -> PathRule:
         raise Malformed(f"{label}: invalid use of wildcards ('+*' is forbidden)")
     capabilities: list[str] = []
     raw = body.get("capabilities")
-    for cap in [raw] if isinstance(raw, str) else (raw or []):
+    if raw is not None and not isinstance(raw, list):  # Vault's HCL1 decoder: "unknown slice type"
+        raise Malformed(f"{label}: capabilities is {raw!r}, not a list; Vault refuses the policy")
+    for cap in raw or []:
         if not isinstance(cap, str) or cap not in CAPABILITIES:
             raise Malformed(f"{label}: invalid capability {cap!r}")
         capabilities.append(cap)
