@@ -162,7 +162,7 @@ def test_token_ttls_are_the_stacks(app, vault, approle, settings):
     me = client.auth.token.lookup_self()["data"]
     assert me["creation_ttl"] == settings.token_ttl_seconds
     assert settings.token_ttl_seconds - 120 <= me["ttl"] <= settings.token_ttl_seconds
-    assert me["period"] in (None, 0) and sorted(me["policies"]) == sorted([approle.policy, "default"])
+    assert me.get("period") in (None, 0) and sorted(me["policies"]) == sorted([approle.policy, "default"])
     renewed = client.auth.token.renew_self(increment=settings.token_max_ttl_seconds * 3)["auth"]
     # the token's whole life is capped at the role's max TTL, counted from login
     assert settings.token_max_ttl_seconds - 120 <= renewed["lease_duration"] <= settings.token_max_ttl_seconds
