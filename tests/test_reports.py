@@ -37,6 +37,12 @@ P = "urn:pulumi:dev::keyguard::"
 KEY_URN = P + "aws:kms/key:Key::ai-app-kms-key"
 WIDE_URN = P + "vault:aws/secretBackendRole:SecretBackendRole::wide-role"
 PENDING_URN = P + "vault:aws/secretBackendRole:SecretBackendRole::pending-role"
+ADMIN_ACL_URN = P + "vault:index/policy:Policy::admin-acl"
+ROOT_LOGIN_URN = P + "vault:appRole/authBackendRole:AuthBackendRole::root-login"
+VAULT_ACCESS = {"vault-acl-policy-least-privilege": ADMIN_ACL_URN, "vault-acl-policy-scoped-to-stack": ADMIN_ACL_URN,
+                "vault-approle-token-ttl-bounds": ROOT_LOGIN_URN, "vault-approle-secret-id-bounds": ROOT_LOGIN_URN,
+                "vault-approle-token-policies": ROOT_LOGIN_URN}
+"""The Vault access policies and the resource each one fails on in the failing audit."""
 BUCKET_URN = P + "aws:s3/bucket:Bucket::ai-app-data"
 ENCRYPTION_URN = (P + "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
                   "::ai-app-data-encryption")
@@ -73,6 +79,11 @@ def _broken(program: list[Resource]) -> list[Resource]:
                                          "policyDocument": json.dumps(wide)}))
     out.append(Resource(PENDING_URN, role, {"backend": "aws-ai-app", "name": "pending", "credentialType": "iam_user",
                                             "policyDocument": UNKNOWN}))
+    out.append(Resource(ADMIN_ACL_URN, "vault:index/policy:Policy",
+                        {"name": "admin", "policy": 'path "*" {\n  capabilities = ["read", "sudo"]\n}\n'}))
+    out.append(Resource(ROOT_LOGIN_URN, "vault:appRole/authBackendRole:AuthBackendRole",
+                        {"backend": "approle", "roleName": "root-login", "tokenPolicies": ["root"], "tokenPeriod": 3600,
+                         "bindSecretId": False}))
     return out
 
 
@@ -110,6 +121,17 @@ def _hostile() -> AuditResult:
     return _synthetic([Finding("iam-no-wildcard-actions", VIOLATION, WIDE_URN,
                                "vault:aws/secretBackendRole:SecretBackendRole", HOSTILE,
                                evidence='</pre><img src="https://evil.example/x.png">')])
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_every_format_shows_the_vault_access_policies(fmt, failing):
+    """The five Vault access policies (and auth mounts in vault-mount-ttl-bounds) reach every report."""
+    out = FORMATS[fmt](failing)
+    for policy, urn in VAULT_ACCESS.items():
+        assert policy in out, policy
+        assert urn.rsplit("::", 1)[-1] in out, urn
+    findings = {(f.policy, f.urn) for _, f in failing.findings()}
+    assert set(VAULT_ACCESS.items()) <= findings
 
 
 # --- the package --------------------------------------------------------------------------------
@@ -439,7 +461,8 @@ def test_table_without_color_is_plain_ascii(failing):
     assert "mandatory" in header and "CIS 3.8" in header
     assert re.search(r"ai-app-kms-key\s+enableKeyRotation is not true", text)
     assert "keyguard audit --format html --output keyguard-report" in text
-    assert catalog.policies()["kms-key-rotation-enabled"].remediation[:40] in " ".join(text.split())
+    from keyguard.reports._common import next_steps
+    assert next_steps(failing)[0].remediation[:40] in " ".join(text.split())
 
 
 def test_table_with_color(failing):

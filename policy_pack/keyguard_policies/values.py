@@ -2,6 +2,7 @@
 encrypted secret) and the exception that turns a check into an `unverifiable` finding."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # The sentinels Pulumi puts on the wire for values not known during preview (pulumi-policy's
@@ -105,3 +106,32 @@ def as_str(value: Any, path: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
     raise Malformed(f"{path} is a {type(value).__name__}, not a string")
+
+
+def as_seconds(value: Any, path: str) -> int | None:
+    """A TTL in whole seconds: what `as_int` accepts, never negative."""
+    seconds = as_int(value, path)
+    if seconds is not None and seconds < 0:
+        raise Malformed(f"{path} is {seconds}, a negative duration")
+    return seconds
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"(?:(\d+)([smhd]))+")
+_DURATION_PART = re.compile(r"(\d+)([smhd])")
+
+
+def as_duration(value: Any, path: str) -> int | None:
+    """A Vault duration ("3600", "3600s", "90m", "1h30m", "2d", or a number of seconds) in whole
+    seconds; negative, fractional or unreadable durations are malformed (fail closed). An empty
+    string is unset."""
+    value = known(value, path)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value.strip().lstrip("-").isdigit():
+        return as_seconds(value.strip() if isinstance(value, str) else value, path)
+    text = value.strip()
+    if not _DURATION.fullmatch(text):
+        raise Malformed(f"{path} is {value!r}, not a duration in whole seconds, minutes, hours or days "
+                        "(\"3600s\", \"1h\"; negative and fractional durations are refused)")
+    return sum(int(n) * _DURATION_UNITS[unit] for n, unit in _DURATION_PART.findall(text))
