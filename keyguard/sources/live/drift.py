@@ -69,8 +69,10 @@ def compare(declared: Resource, reading: Reading) -> list[Drift]:
                       f"the resource no longer exists ({reading.gone}); its checks are unverifiable")]
     out = []
     for prop, (kind, default) in COMPARED.get(declared.type, {}).items():
-        live = reading.props.get(prop, UNREADABLE if prop in reading.reasons else None)
-        if live == UNREADABLE or prop in reading.not_compared:
+        if prop not in reading.props or prop in reading.not_compared:
+            continue   # the live system did not answer it (an older engine, or not meaningful now)
+        live = reading.props[prop]
+        if live == UNREADABLE:
             continue
         value = declared.props.get(prop)
         if value is None:

@@ -63,7 +63,11 @@ def read_key(aws: Aws, key_id: str, discovering: bool = False) -> Reading:
         enabled = bool(answer.get("KeyRotationEnabled"))
         if not enabled:
             reading.not_compared.add("rotationPeriodInDays")  # the period only exists while rotating
-        return {"enableKeyRotation": enabled, "rotationPeriodInDays": answer.get("RotationPeriodInDays")}
+        period = answer.get("RotationPeriodInDays")
+        if enabled and period is None:
+            # endpoints that predate configurable periods (and moto) omit it: they rotate yearly
+            period = 365
+        return {"enableKeyRotation": enabled, "rotationPeriodInDays": period}
 
     symmetric = (metadata.get("KeySpec") or "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
     if symmetric and metadata.get("Origin") != "EXTERNAL":
