@@ -137,8 +137,8 @@ def _discover(aws: Aws, vault_client: Vault, workers: int, progress, audit: Live
         ("IAM policies and roles", lambda: iam.discover(aws), (iam.POLICY, iam.ROLE)),
     ]
     if vault_client.address:
-        sources.append(("Vault mounts, roles and policies", lambda: vault.discover(vault_client),
-                        tuple(vault.READERS)))
+        sources.append(("Vault secrets mounts", lambda: vault.discover(vault_client, audit.gaps),
+                        (vault.SECRET_BACKEND, vault.MOUNT, vault.ROLE)))
     with progress.task("listing live resources"):
         for label, listing, types in sources:
             try:

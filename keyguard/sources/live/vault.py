@@ -185,28 +185,42 @@ def is_aws_engine(entry: dict) -> bool:
     return kind in AWS_MOUNT_TYPES or ("aws" in kind and "secret" in kind)
 
 
-def discover(vault: Vault) -> Iterator[tuple[str, Callable[[], list[tuple[str, Any]]]]]:
+def discover(vault: Vault, gaps: list | None = None) -> Iterator[tuple[str, Callable[[], list[tuple[str, Any]]]]]:
     """Every AWS secrets mount with its roles, every ACL policy except Vault's built-in `root`
     (no rules) and `default` (attached to every token by Vault itself), and every AppRole
-    mount with its roles the token can list."""
+    mount with its roles the token can list. A listing the token may not make is recorded in
+    `gaps` (the kinds it hides and why) and the others go on."""
+    gaps = gaps if gaps is not None else []
+
+    def listed(path: str, types: tuple[str, ...], what: str) -> list[str]:
+        try:
+            return vault.list(path)
+        except Unreadable as err:
+            gaps.append((types, f"{what} could not be listed: {err.reason}"))
+            return []
+
     for path, entry in sorted(vault.cached("sys/mounts").items()):
         if not isinstance(entry, dict) or not is_aws_engine(entry):
             continue
         mount = path.strip("/")
         yield mount, lambda mount=mount: [(mount, read_mount_path(vault, SECRET_BACKEND, mount))]
-        for role in vault.list(f"{mount}/roles"):
+        for role in listed(f"{mount}/roles", (ROLE,), f"the roles of Vault mount {mount}"):
             yield f"{mount}/{role}", lambda mount=mount, role=role: [
                 (f"{mount}/{role}", read_role_at(vault, mount, role))]
-    for name in vault.list("sys/policies/acl"):
+    for name in listed("sys/policies/acl", (ACL_POLICY,), "Vault ACL policies"):
         if name in BUILTIN_POLICIES:
             continue
         yield name, lambda name=name: [(name, read_acl_name(vault, name))]
-    for path, entry in sorted(vault.cached("sys/auth").items()):
+    try:
+        auth_mounts = vault.cached("sys/auth")
+    except Unreadable as err:
+        gaps.append(((AUTH_BACKEND, APPROLE_ROLE), f"Vault auth mounts could not be listed: {err.reason}"))
+        return
+    for path, entry in sorted(auth_mounts.items()):
         if not isinstance(entry, dict) or entry.get("type") != "approle":
             continue
         mount = path.strip("/")
         yield mount, lambda mount=mount: [(mount, read_auth_path(vault, mount))]
-        for role in vault.list(f"auth/{mount}/role"):
+        for role in listed(f"auth/{mount}/role", (APPROLE_ROLE,), f"the roles of AppRole mount {mount}"):
             yield f"{mount}/{role}", lambda mount=mount, role=role: [
                 (f"{mount}/{role}", read_approle_at(vault, mount, role))]
-
