@@ -159,14 +159,21 @@ def _discover(aws: Aws, vault_client: Vault, workers: int, progress, audit: Live
 
 def annotate(findings, reasons: dict[str, dict[str, str]]):
     """An unverifiable finding on a live resource says why the value could not be read."""
+    by_property: dict[str, set[str]] = {}
+    for per in reasons.values():
+        for prop, reason in per.items():
+            by_property.setdefault(prop, set()).add(reason)
     out = []
     for finding in findings:
-        per = reasons.get(finding.urn)
-        if finding.kind == "unverifiable" and per and "could not be read from the deployed resource" in finding.message:
+        if finding.kind == "unverifiable" and "could not be read from the deployed resource" in finding.message:
+            per = reasons.get(finding.urn) or {}
             match = re.search(r"cannot be verified: ([A-Za-z]+)", finding.message)
-            reason = per.get(match.group(1)) if match else None
-            reason = reason or "; ".join(sorted(set(per.values())))
-            finding = dataclasses.replace(finding, message=f"{finding.message}: {reason}")
+            prop = match.group(1) if match else ""
+            # a stack rule may report on a resource (the bucket) what another one (its
+            # encryption configuration) could not read
+            reason = per.get(prop) or "; ".join(sorted(by_property.get(prop, ()))) or "; ".join(sorted(set(per.values())))
+            if reason:
+                finding = dataclasses.replace(finding, message=f"{finding.message}: {reason}")
         out.append(finding)
     return out
 
