@@ -142,11 +142,10 @@ def discover(aws: Aws) -> Iterator[tuple[str, Callable[[], list[tuple[str, Readi
 
 def _discovered_bucket(aws: Aws, name: str) -> list[tuple[str, Reading]]:
     outputs = {"bucket": name, "id": name, "arn": f"arn:aws:s3:::{name}"}
-    declared = Resource("", BUCKET_TYPES[0], {"bucket": name}, outputs)
-    found = [(name, read_bucket(aws, declared))]
-    found[0][1].outputs.update(outputs)
-    for suffix, reader, type_ in (("encryption", read_encryption, ENCRYPTION), ("policy", read_policy, POLICY),
-                                  ("public-access", read_public_access, PUBLIC_ACCESS)):
+    bucket = Reading(BUCKET_TYPES[0], props={"bucket": name}, outputs=outputs)   # listed: it exists
+    found = [(name, bucket)]
+    # no policy judges a public access block and discovery has no export to drift from: not read
+    for suffix, reader, type_ in (("encryption", read_encryption, ENCRYPTION), ("policy", read_policy, POLICY)):
         reading = reader(aws, Resource("", type_, {"bucket": name}, {}))
         if reading.gone and all(r.startswith("not found") for r in reading.reasons.values()):
             continue  # nothing configured: no such resource to judge (no encryption: the bucket fails)
