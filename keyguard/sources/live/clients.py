@@ -129,7 +129,11 @@ class Aws:
             raise Unreadable(f"{what} failed: {code or status} {_first_line(error.get('Message', ''))}".strip(),
                              "error") from None
         except (bx.ConnectTimeoutError, bx.ReadTimeoutError) as err:
-            raise Unreadable(f"timeout ({what}: {type(err).__name__})", "timeout") from None
+            # retried already: a server that does not answer is not asked again (bounded time)
+            where = self.endpoint or f"of {self.region}"
+            reason = f"timeout (AWS endpoint {where} did not answer {what}: {type(err).__name__})"
+            self.outage.reason = reason
+            raise Unreadable(reason, "timeout") from None
         except (bx.EndpointConnectionError, bx.ConnectionClosedError) as err:
             reason = f"AWS endpoint {self.endpoint or 'of ' + self.region} unreachable ({type(err).__name__})"
             self.outage.reason = reason
@@ -241,7 +245,9 @@ class Vault:
             except hx.VaultError as err:
                 raise Unreadable(f"Vault {path}: {type(err).__name__}: {_first_line(str(err))}", "error") from None
             except requests.exceptions.Timeout:
-                raise Unreadable(f"timeout (Vault {path})", "timeout") from None
+                reason = f"timeout (Vault at {self.address} did not answer {path})"
+                self.outage.reason = reason     # not asked again: bounded time
+                raise Unreadable(reason, "timeout") from None
             except requests.exceptions.ConnectionError as err:
                 reason = f"Vault at {self.address} unreachable ({type(err).__name__})"
                 self.outage.reason = reason
