@@ -288,3 +288,31 @@ def test_state_export_resources_read_live_with_drift(mocked_aws):
     assert by_name["ai-app-data-encryption"].props["rules"] == UNREADABLE
     assert by_name["ai-app-kms-key"].outputs["arn"] == key["Arn"] != KEY_ARN
     assert BUCKET_ARN.endswith(by_name["ai-app-data"].props["bucket"])
+
+
+# --- servers that do not answer: bounded, one line, exit 2 --------------------------------------------
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_silent_endpoints_end_in_one_line_and_exit_2(capsys, monkeypatch):
+    import socket
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)     # accepts connections, never answers
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        for name, value in {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION,
+                            "VAULT_ADDR": f"http://127.0.0.1:{_free_port()}", "VAULT_TOKEN": "kg-sentinel-token",
+                            "KEYGUARD_LIVE_READ_TIMEOUT": "1", "KEYGUARD_LIVE_CONNECT_TIMEOUT": "1",
+                            "KEYGUARD_LIVE_MAX_ATTEMPTS": "1"}.items():
+            monkeypatch.setenv(name, value)
+        assert main(["audit", "--live", "--format", "json"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith("keyguard: error: live audit read nothing: ")
+    assert "timeout" in err and endpoint in err and "unreachable" in err and "kg-sentinel-token" not in err

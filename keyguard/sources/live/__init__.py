@@ -52,8 +52,10 @@ def run(declared: list[Resource] | None, workers: int, progress) -> LiveAudit:
     else:
         _discover(aws, vault_client, workers, progress, audit)
     if not aws.answered and not vault_client.answered:
-        reasons = sorted({r for per in audit.reasons.values() for r in per.values()} | {g[1] for g in audit.gaps})
-        raise UsageError("live audit read nothing: " + ("; ".join(reasons[:3]) or "no resource to read"))
+        # one line: why each server could not be read, else the first reasons found
+        reasons = [r for r in (aws.outage.reason, vault_client.outage.reason) if r] or sorted(
+            {r for per in audit.reasons.values() for r in per.values()} | {g[1] for g in audit.gaps})[:3]
+        raise UsageError("live audit read nothing: " + ("; ".join(reasons) or "no resource to read"))
     audit.aws["account"] = (aws.account() if aws.answered else None) or _account_from(audit.resources)
     return audit
 
