@@ -97,7 +97,7 @@ def verdict(result: AuditResult) -> str:
     if c.unverifiable:
         notes.append(plural(c.unverifiable, "unverifiable check") + " allowed")
     if result.drift:
-        notes.append(plural(len(result.drift), "drift finding") + " (not blocking without --fail-on-drift)")
+        notes.append(plural(len(result.drift), "non-blocking drift finding"))
     return "PASSED: nothing blocks the gate" + (f" ({', '.join(notes)})" if notes else "")
 
 
