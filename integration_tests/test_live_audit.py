@@ -272,12 +272,12 @@ def test_discovery_finds_the_design_and_judges_it(live: Live):
     backend, approle = live.backend, live.approle
     assert {("Key", live.deployed.key_id), ("Alias", live.deployed.alias), ("Bucket", live.deployed.bucket),
             ("BucketServerSideEncryptionConfiguration", f"{live.deployed.bucket}-encryption"),
-            ("BucketPublicAccessBlock", f"{live.deployed.bucket}-public-access"),
             ("Policy", live.deployed.boundary_policy_arn.rsplit("/", 1)[-1]),
             ("SecretBackend", backend.path), ("SecretBackendRole", f"{backend.path}/{backend.role}"),
             ("AuthBackend", approle.mount), ("AuthBackendRole", f"{approle.mount}/{approle.role}"),
             ("Policy", approle.policy_name)} <= names
     assert not {n for t, n in names if t == "Policy" and n in ("root", "default")}
+    assert not {n for t, n in names if t == "BucketPublicAccessBlock"}   # judged by no policy: not read
     assert discovered.gaps == [] and discovered.drift == []
     assert discovered.aws["endpoint"] == live.endpoint and discovered.vault == {"address": live.vault_address}
 
