@@ -63,6 +63,9 @@ def render(result: AuditResult) -> str:
         f"| {counts.resources} | {counts.policies} | {counts.mandatory} | {counts.advisory} | "
         f"{counts.unverifiable} | **{counts.blocking}** |",
     ]
+    if result.is_live:
+        lines += ["", "<sub>live: " + " · ".join(f"{_cell(k, 40)} {_code(str(v))}"
+                                                 for k, v in c.live_source(result)) + "</sub>"]
     pairs = result.findings()
     if pairs:
         lines += ["", *_rows(result, pairs[:SHOWN], keys)]
@@ -88,6 +91,14 @@ def render(result: AuditResult) -> str:
     else:
         lines += ["", f"No findings: all {c.plural(counts.policies, 'policy', 'policies')} passed "
                       f"or had nothing to check."]
+    if result.drift:
+        lines += ["", f"#### Drift ({len(result.drift)}, {'blocking' if result.fail_on_drift else 'not blocking'})",
+                  "", "| Resource | Property | Declared | Live |", "|---|---|---|---|"]
+        lines += [f"| {_code(c.short_name(d.urn))} | {_code(c.drift_property(d))} | "
+                  f"{_cell(c.value_text(d.declared), 100)} | {_cell(c.value_text(d.live), 100)} |"
+                  for d in result.drift[:SHOWN + COLLAPSED]]
+        if len(result.drift) > SHOWN + COLLAPSED:
+            lines += ["", f"…and {c.plural(len(result.drift) - SHOWN - COLLAPSED, 'more drift finding')} not shown."]
     lines += ["", f"Full report with evidence, remediation and control mapping: "
                   f"`{c.rerun_command(result).replace('`', '')}`"]
     return "\n".join(lines) + "\n"

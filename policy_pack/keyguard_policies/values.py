@@ -18,7 +18,9 @@ UNKNOWN_SENTINELS = frozenset({
 })
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 ENCRYPTED_SECRET = "keyguard:encrypted-secret"
-_UNRESOLVED = UNKNOWN_SENTINELS | {ENCRYPTED_SECRET}
+# A live value `keyguard audit --live` could not read (access denied, not found, timeout, not exposed).
+UNREADABLE = "keyguard:unreadable-live-value"
+_UNRESOLVED = UNKNOWN_SENTINELS | {ENCRYPTED_SECRET, UNREADABLE}
 
 
 class Unverifiable(Exception):
@@ -54,6 +56,8 @@ def contains_unknown(value: Any) -> bool:
 def describe_unknown(value: Any, path: str) -> str:
     if value == ENCRYPTED_SECRET:
         return f"{path} is a secret the source keeps encrypted"
+    if value == UNREADABLE:
+        return f"{path} could not be read from the deployed resource"
     return f"{path} is not known until the resources it depends on exist"
 
 
