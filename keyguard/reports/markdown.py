@@ -17,6 +17,7 @@ from . import _common as c
 SHOWN = 10          # findings in the visible table
 COLLAPSED = 30      # further findings inside <details>
 MESSAGE_LIMIT = 140
+ADVICE = 6          # blocking policies whose remediation is shown
 LEGEND = (("🔴", "mandatory violation"), ("🟡", "advisory violation"), ("❔", "unverifiable, blocks the gate"),
           ("⚪", "unverifiable, allowed"), ("🟠", "violation, not blocking"))
 
@@ -82,9 +83,9 @@ def render(result: AuditResult) -> str:
         advice = [a for a in c.next_steps(result) if a.blocking]
         if advice or counts.blocking_unverifiable:
             lines += ["", "<details><summary>How to fix</summary>", ""]
-            lines += [f"- {_code(a.policy)}: {_cell(a.remediation, 300)}" for a in advice[:8]]
-            if len(advice) > 8:
-                lines.append(f"- …and {c.plural(len(advice) - 8, 'more policy', 'more policies')}")
+            lines += [f"- {_code(a.policy)}: {_cell(a.remediation, 300)}" for a in advice[:ADVICE]]
+            if len(advice) > ADVICE:
+                lines.append(f"- …and {c.plural(len(advice) - ADVICE, 'more policy', 'more policies')}")
             if counts.blocking_unverifiable:
                 lines.append(f"- {c.UNVERIFIABLE_ADVICE}")
             lines += ["", "</details>"]
