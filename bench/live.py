@@ -101,8 +101,9 @@ def _populate(endpoint: str, region: str, start: int, stop: int, prefix: str) ->
 def _design(workdir: Path, region: str, with_vault: bool, runs: int, workers: int) -> dict[str, Any]:
     from integration_tests import design, live_export, servers
     from integration_tests.harness import BOOTSTRAP, start_own_vault
-    from keyguard_stack.settings import load_settings
-    settings = load_settings("dev")
+    from keyguard.sources.pulumi_config import stack_config
+    from keyguard_stack.settings import StackSettings
+    settings = StackSettings.from_config(stack_config("dev", REPO / "stack"))
     moto = servers.start_moto(workdir)
     vault = None
     try:

@@ -220,14 +220,14 @@ def _statement(statement: Any) -> Any:
 
 
 def _hcl(value: Any) -> Any:
+    """An ACL policy compared by the rules Vault reads from it (vault_acl.parse: HCL or JSON, blocks
+    merged), so comments, whitespace and syntax do not count as drift; unparseable text as text."""
     if value is None:
         return None
     text = str(value)
     try:
-        import hcl2  # python-hcl2, when the ACL-policy rules bring it
-        return json.dumps(hcl2.loads(text), sort_keys=True)
-    except ImportError:
-        pass
+        from keyguard_policies import vault_acl
+        return sorted(rule.evidence() for rule in vault_acl.parse(text))
     except Exception:  # noqa: BLE001 - unparseable: compare as text
         pass
     if text.lstrip().startswith("{"):
