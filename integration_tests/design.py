@@ -275,3 +275,60 @@ def iam_user_exists(endpoint: str, admin: AwsCredentials, region: str, user: str
             return False
         raise
     return True
+
+
+# --- the application's way into Vault: AppRole login and its ACL policy -----------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class AppRoleLogin:
+    """What the stack's AppRole resources create: the auth mount, the role, its ACL policy and role id."""
+
+    mount: str
+    role: str
+    policy: str
+    role_id: str
+
+
+def configure_approle(client: hvac.Client, settings: StackSettings, backend: VaultBackend, *,
+                      mount: str | None = None, policy: str | None = None) -> AppRoleLogin:
+    """program.py's vault.AuthBackend "ai-app-approle", vault.Policy "ai-app-acl-policy" and
+    vault.approle.AuthBackendRole "ai-app-approle-role", through hvac, from the stack's settings and
+    its own `app_acl_policy` builder."""
+    from keyguard_stack.documents import app_acl_policy
+    mount = mount or settings.approle_path
+    policy = policy or settings.vault_policy_name
+    # vault.AuthBackend: type approle, tune { default_lease_ttl, max_lease_ttl }.
+    call_vault(client, "enable the AppRole auth method", client.sys.enable_auth_method,
+               method_type="approle", path=mount, description="AppRole login of the AI application",
+               config={"default_lease_ttl": f"{settings.approle_default_lease_ttl_seconds}s",
+                       "max_lease_ttl": f"{settings.approle_max_lease_ttl_seconds}s"})
+    # vault.Policy: read on <aws mount>/creds/<role>, nothing else.
+    call_vault(client, "write the application's ACL policy", client.sys.create_or_update_policy,
+               name=policy, policy=app_acl_policy(backend.path, backend.role))
+    # vault.approle.AuthBackendRole: short-lived tokens carrying only that policy, bound secret ids.
+    call_vault(client, "write the AppRole role", client.auth.approle.create_or_update_approle,
+               settings.approle_role_name, mount_point=mount, token_policies=[policy],
+               token_ttl=settings.token_ttl_seconds, token_max_ttl=settings.token_max_ttl_seconds,
+               bind_secret_id=True, secret_id_ttl=settings.secret_id_ttl_seconds,
+               secret_id_num_uses=settings.secret_id_num_uses,
+               secret_id_bound_cidrs=list(settings.secret_id_bound_cidrs) or None,
+               token_bound_cidrs=list(settings.token_bound_cidrs) or None)
+    role_id = call_vault(client, "read the role id", client.auth.approle.read_role_id,
+                         settings.approle_role_name, mount_point=mount)["data"]["role_id"]
+    return AppRoleLogin(mount=mount, role=settings.approle_role_name, policy=policy, role_id=role_id)
+
+
+def new_secret_id(client: hvac.Client, login: AppRoleLogin, **options: Any) -> str:
+    """What the application's deployment does with an operator's token: a fresh secret id (`ttl`,
+    `num_uses` may narrow the role's own bounds)."""
+    response = call_vault(client, "generate a secret id", client.write_data,
+                          f"auth/{login.mount}/role/{login.role}/secret-id", data=options)
+    return response["data"]["secret_id"]
+
+
+def app_login(address: str, login: AppRoleLogin, secret_id: str) -> tuple[hvac.Client, dict[str, Any]]:
+    """The AI application logging in: role id + secret id -> a client holding its token, and the auth block."""
+    client = hvac.Client(url=address, timeout=VAULT_TIMEOUT)
+    response = call_vault(client, "log in with AppRole", client.auth.approle.login, login.role_id, secret_id,
+                          mount_point=login.mount)
+    return client, response["auth"]

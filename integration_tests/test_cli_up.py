@@ -65,12 +65,14 @@ def aws(moto: servers.ServerProcess, service: str) -> Any:
 
 def workspace(root: Path, toolchain: dict[str, str], moto: servers.ServerProcess, vault: VaultServer,
               backend_path: str) -> Workspace:
-    """A copy of the stack configured for the emulator and the dev Vault (a Vault mount of its own)."""
+    """A copy of the stack configured for the emulator and the dev Vault, with Vault mounts and an ACL
+    policy name of its own (the tests share one Vault; its auth mounts and policies are global)."""
     ws = Workspace(STACK, root=root, tool_env=toolchain, env={
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
         "VAULT_TOKEN": vault.token, "KEYGUARD_VAULT_AWS_MOUNT_TYPE": vault.aws_mount_type})
     ws.set_config({"keyguard:awsEndpoint": moto.url, "keyguard:vaultAddress": vault.address,
-                   "keyguard:vaultBackendPath": backend_path})
+                   "keyguard:vaultBackendPath": backend_path, "keyguard:approlePath": f"{backend_path}-approle",
+                   "keyguard:vaultPolicyName": f"{backend_path}-creds"})
     return ws
 
 

@@ -41,6 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="lowest enforcement level whose violations fail the gate (default: mandatory)")
     audit.add_argument("--allow-unverifiable", action="store_true",
                        help="do not fail the gate on mandatory checks that cannot be verified")
+    audit.add_argument("--live", action="store_true",
+                       help="audit the deployed configuration read from AWS and Vault (read-only); with --state "
+                            "the export's resources and drift from it, else every resource discovered")
+    audit.add_argument("--fail-on-drift", action="store_true",
+                       help="with --live: drift from the export fails the gate")
+    audit.add_argument("--live-workers", type=int, metavar="N",
+                       help="with --live: parallel reads (default: KEYGUARD_LIVE_WORKERS or 8)")
     audit.add_argument("--no-color", action="store_true", help="plain terminal output")
     commands.add_parser("policies", help="list the policy catalog")
     return parser
@@ -96,6 +103,10 @@ def _settings(path: Path | None):
 
 def _audit(args) -> int:
     from .progress import Progress
+    if args.live and args.preview:
+        raise UsageError("--live reads what is deployed: combine it with --state, not --preview")
+    if not args.live and (args.fail_on_drift or args.live_workers is not None):
+        raise UsageError(f"{'--fail-on-drift' if args.fail_on_drift else '--live-workers'} needs --live")
     formats = _formats(args)
     settings = _settings(args.config)
     progress = Progress(enabled=sys.stderr.isatty())
@@ -116,7 +127,10 @@ def _run(args, settings, progress):
 
     secrets: dict[str, set[str]] = {}
     stack_files: dict[str, str] = {}
-    if args.state or args.preview:
+    live = None
+    if args.live:
+        resources, source, live = _live(args, secrets, progress)
+    elif args.state or args.preview:
         path = args.state or args.preview
         kind = "state" if args.state else "preview"
         loader = files.load_state if args.state else files.load_preview
@@ -131,10 +145,33 @@ def _run(args, settings, progress):
     stack = Stack(resources)
     with progress.task("checking policies", total=len(settings)) as tick:
         outcomes = evaluate(stack, settings, progress=lambda name: tick(None))
+    drift = []
+    if live is not None:
+        from .sources.live import annotate, gap_findings
+        for outcome in outcomes:
+            outcome.findings = annotate(outcome.findings, live.reasons) + gap_findings(outcome.name, live.gaps)
+        drift = live.drift
     result = AuditResult(source=source, resource_count=len(stack), outcomes=outcomes, settings=settings,
                          config_path=str(args.config) if args.config else None, fail_on=args.fail_on,
-                         allow_unverifiable=args.allow_unverifiable, stack_files=stack_files)
+                         allow_unverifiable=args.allow_unverifiable, stack_files=stack_files,
+                         drift=drift, fail_on_drift=args.fail_on_drift)
     return _redacted(result, secrets)
+
+
+def _live(args, secrets: dict[str, set[str]], progress):
+    """The live view: the export's resources as deployed, or everything discovered."""
+    from .result import Source
+    from .sources import files, live
+    from .sources.live.clients import workers_from
+    workers = workers_from(args.live_workers)
+    declared, stack_name, path = None, live.LIVE_STACK, ""
+    if args.state:
+        with progress.task(f"reading {args.state.name}") as tick:
+            declared, stack_name = files.load_state(args.state, secrets, tick)
+        path = _shown(args.state)
+    audit = live.run(declared, workers, progress)
+    source = Source("live", path, stack_name, aws=audit.aws, vault=audit.vault)
+    return audit.resources, source, audit
 
 
 def _shown(path: Path) -> str:
@@ -169,11 +206,26 @@ def _redacted(result, secrets: dict[str, set[str]]):
     if not secrets:
         return result, set()
     everything = set().union(*secrets.values())
+    result.drift = [_scrubbed_drift(d, secrets.get(d.urn, ()), everything) for d in result.drift]
     for outcome in result.outcomes:
         outcome.findings = [dataclasses.replace(f, message=scrub(f.message, secrets.get(f.urn, ()), everything),
                                                 evidence=scrub(f.evidence, secrets.get(f.urn, ()), everything))
                             for f in outcome.findings]
     return result, everything
+
+
+def _scrubbed_drift(drift, resource_secrets, everything):
+    """Declared values come from the export, which may carry decrypted secrets: never shown."""
+    import json
+
+    from .redact import scrub
+
+    def clean(value):
+        text = value if isinstance(value, str) else json.dumps(value)
+        cleaned = scrub(text, resource_secrets, everything)
+        return value if cleaned == text else cleaned
+    return dataclasses.replace(drift, declared=clean(drift.declared), live=clean(drift.live),
+                               message=scrub(drift.message, resource_secrets, everything))
 
 
 def _render(result, formats, secrets: set[str], color: bool) -> dict[str, str]:

@@ -17,9 +17,23 @@ SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 @dataclasses.dataclass(frozen=True)
 class Source:
-    kind: str              # "program" | "state" | "preview"
+    kind: str              # "program" | "state" | "preview" | "live"
     path: str
     stack: str
+    aws: Mapping[str, Any] | None = None     # live only: region, account, endpoint
+    vault: Mapping[str, Any] | None = None   # live only: address (never a token)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "path": self.path, "stack": self.stack}
+        if self.kind == "live":
+            out["aws"] = dict(self.aws or {})
+            out["vault"] = dict(self.vault) if self.vault else None
+        return out
+
+
+DRIFT_REMEDIATION = ("Find out who changed the resource and why; then either bring it back to the declared "
+                     "configuration (pulumi up, or pulumi refresh to see the change) or declare the change in "
+                     "the program.")
 
 
 @dataclasses.dataclass
@@ -34,6 +48,8 @@ class AuditResult:
     generated_at: _dt.datetime = dataclasses.field(
         default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0))
     stack_files: Mapping[str, str] = dataclasses.field(default_factory=dict)  # urn -> "stack/x.py:12"
+    drift: list = dataclasses.field(default_factory=list)    # live only: keyguard.sources.live.drift.Drift
+    fail_on_drift: bool = False
 
     # --- derived views ----------------------------------------------------------------
     def findings(self) -> list[tuple[PolicyOutcome, Finding]]:
@@ -67,19 +83,32 @@ class AuditResult:
         return out
 
     @property
+    def is_live(self) -> bool:
+        return self.source.kind == "live"
+
+    @property
+    def drift_level(self) -> str:
+        """Drift blocks the gate only with --fail-on-drift (SPEC: `--live`)."""
+        return "mandatory" if self.fail_on_drift else "advisory"
+
+    def blocking_drift(self) -> list:
+        return list(self.drift) if self.fail_on_drift else []
+
+    @property
     def passed(self) -> bool:
-        return not self.blocking()
+        return not self.blocking() and not self.blocking_drift()
 
     # --- the SPEC's JSON report -------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
         return {
             "tool": {"name": "keyguard", "version": __version__},
-            "source": {"kind": self.source.kind, "path": self.source.path, "stack": self.source.stack},
+            "source": self.source.to_json(),
             "summary": {
                 "resources": self.resource_count,
                 "policies": len(self.outcomes),
                 "violations": {"mandatory": self.violations("mandatory"), "advisory": self.violations("advisory")},
                 "unverifiable": self.unverifiable(),
+                **({"drift": len(self.drift)} if self.is_live else {}),
                 "passed": self.passed,
             },
             "findings": [{
@@ -87,7 +116,12 @@ class AuditResult:
                 "severity": self.info(o.name).severity, "urn": f.urn, "resource_type": f.resource_type,
                 "message": f.message, "controls": list(self.info(o.name).controls),
                 "evidence": f.evidence, "remediation": self.info(o.name).remediation,
-            } for o, f in self.findings()],
+            } for o, f in self.findings()] + [{
+                "policy": None, "kind": "drift", "enforcement": self.drift_level, "severity": "medium",
+                "urn": d.urn, "resource_type": d.resource_type, "message": d.message, "controls": [],
+                "property": d.property, "declared": d.declared, "live": d.live, "evidence": "",
+                "remediation": DRIFT_REMEDIATION,
+            } for d in self.drift],
             "policies": [{
                 "name": o.name, "description": self.info(o.name).description, "enforcement": _level(o.enforcement),
                 "severity": self.info(o.name).severity, "controls": list(self.info(o.name).controls),

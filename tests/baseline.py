@@ -45,6 +45,9 @@ T = {
     "boundary": "aws:iam/policy:Policy",
     "backend": "vault:aws/secretBackend:SecretBackend",
     "role": "vault:aws/secretBackendRole:SecretBackendRole",
+    "approle": "vault:index/authBackend:AuthBackend",
+    "acl_policy": "vault:index/policy:Policy",
+    "approle_role": "vault:appRole/authBackendRole:AuthBackendRole",
 }
 
 
@@ -64,11 +67,21 @@ def _r(role: str, name: str, props: dict, outputs: dict | None = None,
 
 KEY_URN = urn(T["key"], "ai-app-kms-key")
 BUCKET_URN = urn(T["bucket"], "ai-app-data")
+BACKEND_URN = urn(T["backend"], "ai-app-backend")
+ROLE_URN = urn(T["role"], "ai-app-role")
+APPROLE_URN = urn(T["approle"], "ai-app-approle")
+ACL_URN = urn(T["acl_policy"], "ai-app-acl-policy")
+ACL_NAME = "ai-app-aws-creds"
+"""The name of the stack's Vault ACL policy, which the AppRole role's tokens carry."""
+CREDS_PATH = "aws-ai-app/creds/ai-app"
+"""The one path the stack's ACL policy grants (read): the credentials of its AWS role."""
+ROLE_ID = "5b7f3c1e-2a4d-4e8f-9c6b-1d0e2f3a4b5c"
+ACCESSOR = "auth_approle_3f2a1b0c"
 
 
 def baseline() -> dict[str, Resource]:
     """The design, compliant with every policy."""
-    from keyguard_stack.documents import bucket_tls_only_policy
+    from keyguard_stack.documents import app_acl_policy, bucket_tls_only_policy
     return {
         "key": _r("key", "ai-app-kms-key", {
             "customerMasterKeySpec": "SYMMETRIC_DEFAULT", "keyUsage": "ENCRYPT_DECRYPT", "enableKeyRotation": True,
@@ -93,7 +106,25 @@ def baseline() -> dict[str, Resource]:
             "backend": "aws-ai-app", "name": "ai-app", "credentialType": "iam_user",
             "policyDocument": json.dumps(role_document()), "permissionsBoundaryArn": BOUNDARY_ARN},
             deps={"policyDocument": [BUCKET_URN, KEY_URN]}),
+        "approle": _r("approle", "ai-app-approle", {
+            "type": "approle", "path": "approle", "tune": {"defaultLeaseTtl": "3600s", "maxLeaseTtl": "14400s"}},
+            {"accessor": ACCESSOR}),
+        "acl_policy": _r("acl_policy", "ai-app-acl-policy", {
+            "name": ACL_NAME, "policy": app_acl_policy("aws-ai-app", "ai-app")},
+            deps={"policy": [BACKEND_URN, ROLE_URN]}),
+        "approle_role": _r("approle_role", "ai-app-approle-role", {
+            "backend": "approle", "roleName": "ai-app", "tokenPolicies": [ACL_NAME],
+            "tokenTtl": 3600.0, "tokenMaxTtl": 14400.0, "bindSecretId": True,
+            "secretIdTtl": 3600.0, "secretIdNumUses": 1.0},
+            {"roleId": ROLE_ID}, deps={"backend": [APPROLE_URN], "tokenPolicies": [ACL_URN]}),
     }
+
+
+def with_acl_policy(text: Any, resources: dict[str, Resource] | None = None) -> dict[str, Resource]:
+    """The design (or `resources`) with the Vault ACL policy's text (HCL or JSON) replaced."""
+    resources = resources or baseline()
+    resources["acl_policy"] = with_props(resources["acl_policy"], policy=text)
+    return resources
 
 
 def with_props(resource: Resource, **changes: Any) -> Resource:
@@ -220,7 +251,8 @@ def malformed_documents(principal: Any = APP) -> list[tuple[Any, str]]:
     ]
 
 
-__all__ = ["ACCOUNT", "BUCKET", "BUCKET_ARN", "KEY_ARN", "KEY_ID", "UNKNOWN", "T", "baseline", "with_props", "make",
+__all__ = ["ACCESSOR", "ACL_NAME", "ACL_URN", "APPROLE_URN", "BACKEND_URN", "CREDS_PATH", "ROLE_ID", "ROLE_URN",
+           "with_acl_policy", "ACCOUNT", "BUCKET", "BUCKET_ARN", "KEY_ARN", "KEY_ID", "UNKNOWN", "T", "baseline", "with_props", "make",
            "run", "document_carriers", "DELETE", "role_document", "urn",
            "APP", "BUCKET_URN", "ENCRYPTION_V2", "IAM_LEAST_PRIVILEGE", "KEY_URN", "OBJECTS", "OTHER_KEY", "ROOT",
            "allow", "baseline_with", "malformed_documents", "policy_doc", "raw_carriers", "with_key_policy",

@@ -54,8 +54,8 @@ def findings(data: dict) -> set[tuple[str, str, str]]:
 def test_built_in_stack_passes():
     code, data = report()
     assert code == 0
-    assert data["summary"] == {"resources": 10, "policies": len(catalog.policies()),
-                               "violations": {"mandatory": 0, "advisory": 0}, "unverifiable": 0, "passed": True}
+    assert data["summary"] == {"resources": 13, "policies": len(catalog.policies()), "violations": {"mandatory": 0, "advisory": 0},
+                               "unverifiable": 0, "passed": True}
     assert data["findings"] == []
     assert data["source"]["kind"] == "program" and data["source"]["stack"] == "dev"
     assert {p["status"] for p in data["policies"]} <= {"pass", "not-applicable"}
@@ -86,7 +86,7 @@ def test_state_with_violations_fails_with_expected_findings():
 
 def test_compliant_state_passes():
     code, data = report("--state", str(FIXTURES / "state-compliant.json"))
-    assert code == 0 and data["findings"] == [] and data["summary"]["resources"] == 10
+    assert code == 0 and data["findings"] == [] and data["summary"]["resources"] == 13
 
 
 def test_preview_with_unknown_values_fails_closed_and_passes_when_allowed():
@@ -253,7 +253,7 @@ def test_progress_on_a_terminal_and_silence_otherwise(tmp_path):
         terminal += chunk
     os.close(master)
     assert process.returncode == 0
-    assert json.loads(stdout)["summary"]["resources"] == 3000
+    assert json.loads(stdout)["summary"]["resources"] == len(resources) * 300
     assert b"reading large.json" in terminal and b"checking policies" in terminal
     piped = keyguard("audit", "--state", str(path), "--format", "json")
     assert piped.returncode == 0 and piped.stderr == ""

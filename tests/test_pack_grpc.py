@@ -128,7 +128,23 @@ def test_preview_time_stack_is_advisory_not_a_pass_or_crash(configured, program_
     diagnostics = configured.analyze_stack(preview).diagnostics
     assert diagnostics, "unknown values must not pass silently"
     assert all(d.enforcementLevel == ADVISORY and "during preview" in d.message for d in diagnostics)
-    assert {d.policyName for d in diagnostics} >= {"s3-bucket-sse-kms-cmk", "iam-resources-scoped-to-stack"}
+    assert {d.policyName for d in diagnostics} >= {"s3-bucket-sse-kms-cmk", "iam-resources-scoped-to-stack",
+                                                   "vault-acl-policy-least-privilege", "vault-acl-policy-scoped-to-stack"}
+
+
+def test_vault_access_violations_through_the_engine_protocol(configured, program_resources):
+    """A broad ACL policy (stack policies) and a root, periodic AppRole role (resource and stack policies)."""
+    resources = updated(program_resources)
+    acl, login = by_type(resources, "index/policy:Policy"), by_type(resources, "authBackendRole:AuthBackendRole")
+    broad = dataclasses.replace(acl, props={**acl.props, "policy": 'path "+/config/*" { capabilities = ["update"] }'})
+    rooted = dataclasses.replace(login, props={**login.props, "tokenPolicies": ["root"], "tokenPeriod": 3600.0})
+    stack = [broad if r.urn == acl.urn else rooted if r.urn == login.urn else r for r in resources]
+    flagged = {(d.policyName, d.urn, d.enforcementLevel) for d in configured.analyze_stack(stack).diagnostics}
+    assert flagged == {("vault-acl-policy-least-privilege", acl.urn, MANDATORY),
+                       ("vault-acl-policy-scoped-to-stack", acl.urn, MANDATORY),
+                       ("vault-approle-token-policies", login.urn, MANDATORY)}
+    [diagnostic] = configured.analyze(rooted).diagnostics
+    assert diagnostic.policyName == "vault-approle-token-ttl-bounds" and "tokenPeriod" in diagnostic.message
 
 
 def test_role_document_without_key_grants_is_an_advisory_stack_finding(configured, program_resources):

@@ -37,6 +37,12 @@ P = "urn:pulumi:dev::keyguard::"
 KEY_URN = P + "aws:kms/key:Key::ai-app-kms-key"
 WIDE_URN = P + "vault:aws/secretBackendRole:SecretBackendRole::wide-role"
 PENDING_URN = P + "vault:aws/secretBackendRole:SecretBackendRole::pending-role"
+ADMIN_ACL_URN = P + "vault:index/policy:Policy::admin-acl"
+ROOT_LOGIN_URN = P + "vault:appRole/authBackendRole:AuthBackendRole::root-login"
+VAULT_ACCESS = {"vault-acl-policy-least-privilege": ADMIN_ACL_URN, "vault-acl-policy-scoped-to-stack": ADMIN_ACL_URN,
+                "vault-approle-token-ttl-bounds": ROOT_LOGIN_URN, "vault-approle-secret-id-bounds": ROOT_LOGIN_URN,
+                "vault-approle-token-policies": ROOT_LOGIN_URN}
+"""The Vault access policies and the resource each one fails on in the failing audit."""
 BUCKET_URN = P + "aws:s3/bucket:Bucket::ai-app-data"
 ENCRYPTION_URN = (P + "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
                   "::ai-app-data-encryption")
@@ -73,6 +79,11 @@ def _broken(program: list[Resource]) -> list[Resource]:
                                          "policyDocument": json.dumps(wide)}))
     out.append(Resource(PENDING_URN, role, {"backend": "aws-ai-app", "name": "pending", "credentialType": "iam_user",
                                             "policyDocument": UNKNOWN}))
+    out.append(Resource(ADMIN_ACL_URN, "vault:index/policy:Policy",
+                        {"name": "admin", "policy": 'path "*" {\n  capabilities = ["read", "sudo"]\n}\n'}))
+    out.append(Resource(ROOT_LOGIN_URN, "vault:appRole/authBackendRole:AuthBackendRole",
+                        {"backend": "approle", "roleName": "root-login", "tokenPolicies": ["root"], "tokenPeriod": 3600,
+                         "bindSecretId": False}))
     return out
 
 
@@ -110,6 +121,17 @@ def _hostile() -> AuditResult:
     return _synthetic([Finding("iam-no-wildcard-actions", VIOLATION, WIDE_URN,
                                "vault:aws/secretBackendRole:SecretBackendRole", HOSTILE,
                                evidence='</pre><img src="https://evil.example/x.png">')])
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_every_format_shows_the_vault_access_policies(fmt, failing):
+    """The five Vault access policies (and auth mounts in vault-mount-ttl-bounds) reach every report."""
+    out = FORMATS[fmt](failing)
+    for policy, urn in VAULT_ACCESS.items():
+        assert policy in out, policy
+        assert urn.rsplit("::", 1)[-1] in out, urn
+    findings = {(f.policy, f.urn) for _, f in failing.findings()}
+    assert set(VAULT_ACCESS.items()) <= findings
 
 
 # --- the package --------------------------------------------------------------------------------
@@ -439,7 +461,8 @@ def test_table_without_color_is_plain_ascii(failing):
     assert "mandatory" in header and "CIS 3.8" in header
     assert re.search(r"ai-app-kms-key\s+enableKeyRotation is not true", text)
     assert "keyguard audit --format html --output keyguard-report" in text
-    assert catalog.policies()["kms-key-rotation-enabled"].remediation[:40] in " ".join(text.split())
+    from keyguard.reports._common import next_steps
+    assert next_steps(failing)[0].remediation[:40] in " ".join(text.split())
 
 
 def test_table_with_color(failing):
@@ -632,3 +655,91 @@ def test_key_grant_findings_in_markdown_html_and_table(failing):
     assert any(pre.text.startswith("kms:GenerateDataKey on arn:aws:kms:") for pre in group.find_all("pre"))
     text = " ".join(table.render(failing, color=False, width=200).split())
     assert KEY_GRANTS in text and "every read is denied at run time" in text
+# --- live audits: source and drift in every format -------------------------------------------------
+LIVE_AWS = {"region": "us-east-1", "account": "123456789012", "endpoint": "http://127.0.0.1:4566"}
+LIVE_VAULT = {"address": "http://127.0.0.1:8200"}
+
+
+@pytest.fixture(scope="module")
+def live_result(program) -> AuditResult:
+    from keyguard.sources.live.drift import Drift
+    result = _audit(_broken(program))
+    declared = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                                                        "Resource": "arn:aws:s3:::b/*"}]}
+    widened = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    drift = [Drift(KEY_URN, "aws:kms/key:Key", "enableKeyRotation", True, False,
+                   "enableKeyRotation drifted: declared true, live false"),
+             Drift(WIDE_URN, "vault:aws/secretBackendRole:SecretBackendRole", "policyDocument", declared, widened,
+                   "policyDocument drifted"),
+             Drift(ENCRYPTION_URN, "aws:s3/bucketServerSideEncryptionConfiguration:"
+                   "BucketServerSideEncryptionConfiguration", None, "exists", "not found",
+                   "the resource no longer exists (not found); its checks are unverifiable")]
+    return dataclasses.replace(result, source=Source("live", "export.json", "dev", aws=LIVE_AWS, vault=LIVE_VAULT),
+                               drift=drift)
+
+
+def test_json_live_source_and_drift_findings(live_result):
+    report = json.loads(FORMATS["json"](live_result))
+    assert report["source"] == {"kind": "live", "path": "export.json", "stack": "dev", "aws": LIVE_AWS,
+                                "vault": LIVE_VAULT}
+    assert list(report["summary"]) == ["resources", "policies", "violations", "unverifiable", "drift", "passed"]
+    drift = [f for f in report["findings"] if f["kind"] == "drift"]
+    assert report["summary"]["drift"] == len(drift) == 3
+    for finding in drift:
+        assert finding["policy"] is None and finding["enforcement"] == "advisory"
+        assert SPEC_FINDING | {"property", "declared", "live"} <= set(finding)
+    assert {(f["property"], json.dumps(f["declared"]), json.dumps(f["live"])) for f in drift} >= {
+        ("enableKeyRotation", "true", "false"), (None, '"exists"', '"not found"')}
+    blocked = json.loads(FORMATS["json"](dataclasses.replace(live_result, fail_on_drift=True)))
+    assert {f["enforcement"] for f in blocked["findings"] if f["kind"] == "drift"} == {"mandatory"}
+
+
+def test_drift_blocks_the_gate_only_with_fail_on_drift(program):
+    from keyguard.sources.live.drift import Drift
+    clean = dataclasses.replace(_audit(program), source=Source("live", "", "live", aws=LIVE_AWS),
+                                drift=[Drift(KEY_URN, "aws:kms/key:Key", "enableKeyRotation", True, False, "drifted")])
+    assert clean.passed is True
+    assert dataclasses.replace(clean, fail_on_drift=True).passed is False
+    assert "1 drift finding" in FORMATS["markdown"](dataclasses.replace(clean, fail_on_drift=True))
+
+
+def test_sarif_and_junit_of_a_live_audit_validate(live_result, sarif_validator, junit_xsd):
+    for result in (live_result, dataclasses.replace(live_result, fail_on_drift=True)):
+        document = json.loads(FORMATS["sarif"](result))
+        assert _sarif_errors(sarif_validator, document) == []
+        run = document["runs"][0]
+        assert run["properties"]["source"]["aws"] == LIVE_AWS
+        drift = [r for r in run["results"] if r["ruleId"] == "keyguard-drift"]
+        assert len(drift) == 3 and {r["level"] for r in drift} == {"error" if result.fail_on_drift else "warning"}
+        xml = FORMATS["junit"](result)
+        junit_xsd.validate(xml)
+        suite = ET.fromstring(xml).find("testsuite[@name='keyguard-live']")
+        props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+        assert props["AWS endpoint"] == LIVE_AWS["endpoint"] and props["Vault address"] == LIVE_VAULT["address"]
+        assert int(suite.get("tests")) == 3
+        assert int(suite.get("failures")) == (3 if result.fail_on_drift else 0)
+
+
+def test_table_and_markdown_show_live_source_and_drift(live_result):
+    text = FORMATS["table"](live_result, color=False, width=140)
+    for expected in ("AWS endpoint http://127.0.0.1:4566", "AWS account 123456789012",
+                     "Vault address http://127.0.0.1:8200", "Drift (3)", "enableKeyRotation"):
+        assert expected in text, expected
+    md = FORMATS["markdown"](live_result)
+    assert "#### Drift (3, not blocking)" in md and "`http://127.0.0.1:8200`" in md
+    assert "| `ai-app-kms-key` | `enableKeyRotation` | true | false |" in md
+
+
+def test_html_puts_declared_and_live_side_by_side(live_result, passing):
+    soup = _soup(FORMATS["html"](live_result))
+    section = soup.find("section", id="drift")
+    assert section is not None
+    headers = [th.text for th in section.find_all("th")]
+    assert headers == ["Resource", "Property", "Declared (export)", "Live (deployed)"]
+    rows = {tr.find_all("td")[1].text: [td.text for td in tr.find_all("td")[2:]] for tr in section.tbody.find_all("tr")}
+    assert rows["enableKeyRotation"] == ["true", "false"]
+    declared, live = rows["policyDocument"]
+    assert '"s3:GetObject"' in declared and '"s3:*"' in live
+    source = soup.find("section", id="source").text
+    assert "http://127.0.0.1:4566" in source and "123456789012" in source and "http://127.0.0.1:8200" in source
+    assert _soup(FORMATS["html"](passing)).find("section", id="drift") is None   # not a live audit

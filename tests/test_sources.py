@@ -28,7 +28,7 @@ def test_state_reads_inputs_and_skips_stack_providers_and_pending_deletes(tmp_pa
     assert stack == "dev"
     assert [r.urn for r in loaded] == [r.urn for r in resources[:-1]]
     assert loaded[0].props == resources[0].props and loaded[0].outputs["arn"] == resources[0].outputs["arn"]
-    assert dict(loaded[-1].property_dependencies) == dict(resources[-2].property_dependencies)
+    assert {k: tuple(v) for k, v in loaded[-1].property_dependencies.items()} == dict(resources[-2].property_dependencies)
     assert secrets == {}
 
 

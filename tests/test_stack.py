@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from keyguard.sources.pulumi_config import stack_config
-from keyguard_stack.documents import bucket_tls_only_policy, role_policy_document
+from keyguard_stack.documents import app_acl_policy, bucket_tls_only_policy, role_policy_document
 from keyguard_stack.settings import StackSettings
 
 from .conftest import REPO
@@ -33,6 +33,9 @@ def test_exactly_the_designed_resources(program_resources):
         ("aws:iam/policy:Policy", "vault-user-boundary"),
         ("vault:aws/secretBackend:SecretBackend", "ai-app-backend"),
         ("vault:aws/secretBackendRole:SecretBackendRole", "ai-app-role"),
+        ("vault:index/authBackend:AuthBackend", "ai-app-approle"),
+        ("vault:index/policy:Policy", "ai-app-acl-policy"),
+        ("vault:appRole/authBackendRole:AuthBackendRole", "ai-app-approle-role"),
     ])
 
 
@@ -109,7 +112,54 @@ def test_exports(program):
     key = by_type(resources, "aws:kms/key:Key")
     bucket = by_type(resources, "aws:s3/bucket:Bucket")
     assert exports == {"bucket_name": bucket.outputs["bucket"], "vault_backend": "aws-ai-app",
-                       "kms_key_arn": key.outputs["arn"], "vault_role": "ai-app"}
+                       "kms_key_arn": key.outputs["arn"], "vault_role": "ai-app",
+                       "approle_role_id_path": "auth/approle/role/ai-app/role-id",
+                       "vault_acl_policy": "ai-app-aws-creds"}
+    login = by_type(resources, "vault:appRole/authBackendRole:AuthBackendRole")
+    assert login.outputs["roleId"] not in json.dumps(exports)  # nor any secret id: only where to read the role id
+
+
+def test_approle_login_from_stack_config(program_resources):
+    settings = StackSettings.from_config(stack_config("dev", REPO / "stack"))
+    mount = by_type(program_resources, "vault:index/authBackend:AuthBackend")
+    assert mount.props["type"] == "approle" and mount.props["path"] == settings.approle_path == "approle"
+    assert mount.props["tune"] == {"defaultLeaseTtl": "3600s", "maxLeaseTtl": "14400s"}
+    login = by_type(program_resources, "vault:appRole/authBackendRole:AuthBackendRole")
+    acl = by_type(program_resources, "vault:index/policy:Policy")
+    assert login.props["backend"] == "approle" and login.depends_on("backend") == (mount.urn,)
+    assert login.props["roleName"] == settings.approle_role_name
+    assert login.props["tokenPolicies"] == [acl.props["name"]] == [settings.vault_policy_name]
+    assert login.depends_on("tokenPolicies") == (acl.urn,)
+    assert (login.props["tokenTtl"], login.props["tokenMaxTtl"]) == (settings.token_ttl_seconds,
+                                                                      settings.token_max_ttl_seconds) == (3600, 14400)
+    assert login.props["bindSecretId"] is True and "tokenPeriod" not in login.props
+    assert (login.props["secretIdTtl"], login.props["secretIdNumUses"]) == (3600, 1)
+    assert "secretIdBoundCidrs" not in login.props and "tokenBoundCidrs" not in login.props
+
+
+def test_acl_policy_reads_only_the_stacks_credentials(program_resources):
+    backend = by_type(program_resources, "vault:aws/secretBackend:SecretBackend")
+    role = by_type(program_resources, "vault:aws/secretBackendRole:SecretBackendRole")
+    acl = by_type(program_resources, "vault:index/policy:Policy")
+    assert acl.props["policy"] == app_acl_policy("aws-ai-app", "ai-app")
+    assert set(acl.depends_on("policy")) == {backend.urn, role.urn}
+    from keyguard_policies.vault_acl import parse
+    [rule] = parse(acl.props["policy"])
+    assert (rule.path, rule.capabilities, rule.allowed_parameters) == ("aws-ai-app/creds/ai-app", {"read"}, None)
+
+
+def test_app_acl_policy_quotes_paths():
+    assert app_acl_policy("/kv/", 'a"b') == 'path "kv/creds/a\\"b" {\n  capabilities = ["read"]\n}\n'
+
+
+def test_cidr_bounds_are_configurable(tmp_path):
+    from keyguard.sources.program import run_program
+    stack_dir = tmp_path / "stack"
+    shutil.copytree(REPO / "stack", stack_dir, ignore=shutil.ignore_patterns("__pycache__"))
+    (stack_dir / "Pulumi.cidr.yaml").write_text(
+        "config:\n  keyguard:secretIdBoundCidrs: [\"10.0.0.0/16\"]\n  keyguard:tokenBoundCidrs: '[\"10.0.1.0/24\"]'\n")
+    login = by_type(run_program(stack_dir, "cidr"), "vault:appRole/authBackendRole:AuthBackendRole")
+    assert login.props["secretIdBoundCidrs"] == ["10.0.0.0/16"] and login.props["tokenBoundCidrs"] == ["10.0.1.0/24"]
 
 
 def test_role_policy_document_is_least_privilege():
@@ -128,6 +178,15 @@ def test_settings_validate():
     with pytest.raises(ValueError, match="must not exceed"):
         StackSettings(default_lease_ttl_seconds=7200, max_lease_ttl_seconds=3600)
     assert StackSettings.from_config({"keyguard:maxLeaseTtlSeconds": "7200"}).max_lease_ttl_seconds == 7200
+    with pytest.raises(ValueError, match="tokenTtlSeconds must not exceed"):
+        StackSettings(token_ttl_seconds=7200, token_max_ttl_seconds=3600)
+    with pytest.raises(ValueError, match="secretIdTtlSeconds must be positive"):
+        StackSettings(secret_id_ttl_seconds=0)
+    with pytest.raises(ValueError, match="secretIdNumUses must be positive"):
+        StackSettings.from_config({"keyguard:secretIdNumUses": 0})
+    with pytest.raises(ValueError, match="secretIdBoundCidrs must be a list"):
+        StackSettings.from_config({"keyguard:secretIdBoundCidrs": "10.0.0.0/8"})
+    assert StackSettings.from_config({"keyguard:tokenBoundCidrs": '["10.0.0.0/8"]'}).token_bound_cidrs == ("10.0.0.0/8",)
 
 
 def test_emulator_endpoints_wire_explicit_providers(tmp_path, program):

@@ -86,6 +86,8 @@ def verdict(result: AuditResult) -> str:
             parts.append(plural(c.blocking_violations, "violation"))
         if c.blocking_unverifiable:
             parts.append(plural(c.blocking_unverifiable, "unverifiable mandatory check"))
+        if result.blocking_drift():
+            parts.append(plural(len(result.blocking_drift()), "drift finding"))
         return f"FAILED: {' and '.join(parts)} block the gate"
     if result.fail_on == "never":
         return "PASSED: gate disabled (--fail-on never)"
@@ -94,6 +96,8 @@ def verdict(result: AuditResult) -> str:
         notes.append(plural(c.mandatory + c.advisory, "non-blocking violation"))
     if c.unverifiable:
         notes.append(plural(c.unverifiable, "unverifiable check") + " allowed")
+    if result.drift:
+        notes.append(plural(len(result.drift), "non-blocking drift finding"))
     return "PASSED: nothing blocks the gate" + (f" ({', '.join(notes)})" if notes else "")
 
 
@@ -111,7 +115,8 @@ def gate_description(result: AuditResult) -> str:
 
 def gate_options(result: AuditResult) -> str:
     """The gate as the options that set it: `--fail-on mandatory --allow-unverifiable`."""
-    return f"--fail-on {result.fail_on}" + (" --allow-unverifiable" if result.allow_unverifiable else "")
+    return (f"--fail-on {result.fail_on}" + (" --allow-unverifiable" if result.allow_unverifiable else "")
+            + (" --fail-on-drift" if result.fail_on_drift else ""))
 
 
 def blocking_keys(result: AuditResult) -> set[tuple[str, str, str, str]]:
@@ -129,6 +134,10 @@ def rerun_command(result: AuditResult, fmt: str = "html", output: str = DEFAULT_
     args = ["keyguard", "audit"]
     if result.source.kind in ("state", "preview"):
         args += [f"--{result.source.kind}", result.source.path]
+    if result.is_live:
+        args += ["--live"] + (["--state", result.source.path] if result.source.path else [])
+        if result.fail_on_drift:
+            args.append("--fail-on-drift")
     if result.config_path:
         args += ["--config", result.config_path]
     if result.fail_on != "mandatory":
@@ -255,3 +264,41 @@ def group_by_policy(pairs: Iterable) -> list[tuple[Any, list[Finding]]]:
     for outcome, finding in pairs:
         groups.setdefault(outcome.name, (outcome, []))[1].append(finding)
     return list(groups.values())
+
+
+# --- live audits ----------------------------------------------------------------------------------
+def live_source(result: AuditResult) -> list[tuple[str, str]]:
+    """What a live audit read: AWS endpoint, region and account, and the Vault address (never a
+    token or key). Empty for other sources."""
+    if not result.is_live:
+        return []
+    aws = result.source.aws or {}
+    vault = result.source.vault or {}
+    return [("AWS endpoint", aws.get("endpoint") or "AWS default endpoints"),
+            ("AWS region", aws.get("region") or "-"), ("AWS account", aws.get("account") or "unknown"),
+            ("Vault address", vault.get("address") or "not configured (VAULT_ADDR unset)"),
+            ("state export", result.source.path or "none: every resource discovered")]
+
+
+def live_line(result: AuditResult) -> str:
+    return " | ".join(f"{k} {v}" for k, v in live_source(result))
+
+
+def value_text(value: Any, limit: int | None = None) -> str:
+    """A drift value for display: documents as indented JSON, anything else as JSON or text."""
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, indent=2, sort_keys=True)
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value)
+    return truncate(text, limit) if limit else text
+
+
+def drift_property(drift) -> str:
+    return drift.property or "(resource)"
+
+
+DRIFT_ADVICE = ("Drift: the deployed configuration differs from the export. Bring it back with `pulumi up` "
+                "(or see it with `pulumi refresh`), or declare the change in the program; --fail-on-drift "
+                "makes drift block the gate.")

@@ -117,6 +117,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th.num { text-align: right; }
 .desc { color: var(--muted); font-size: 12.5px; margin-top: 2px; }
 .tablewrap { border: 1px solid var(--line); border-radius: 8px; overflow: hidden; }
+.drift td.side { width: 38%; }
+.drift pre { margin: 0; white-space: pre-wrap; word-break: break-word; }
 .badge { display: inline-block; padding: 1px 9px; border-radius: 999px; font-size: 11.5px; font-weight: 600;
   white-space: nowrap; border: 1px solid transparent; line-height: 1.6; }
 .s-pass { background: var(--pass-bg); color: var(--pass); border-color: #aceebb; }
@@ -214,6 +216,7 @@ footer { border-top: 1px solid var(--line); color: var(--muted); font-size: 12px
 def _masthead(result: AuditResult) -> str:
     src = result.source
     items = [("Stack", src.stack or "-"), ("Source", f"{src.kind}: {src.path}"),
+             *[(k, v) for k, v in c.live_source(result) if k in ("AWS endpoint", "AWS account", "Vault address")],
              ("Generated (UTC)", result.generated_at.strftime("%Y-%m-%d %H:%M:%S")),
              ("Tool", f"keyguard {__version__}")]
     meta = "".join(f"<div><dt>{e(k)}</dt><dd>{e(v)}</dd></div>" for k, v in items)
@@ -234,8 +237,6 @@ def _summary(result: AuditResult) -> str:
              ("Mandatory violations", n.mandatory, "bad" if n.mandatory else ""),
              ("Advisory violations", n.advisory, "warn" if n.advisory else ""),
              ("Unverifiable checks", n.unverifiable, "unv" if n.unverifiable else "")]
-    cards_html = "".join(f'<div class="card {cls}"><div class="n">{v}</div><div class="l">{e(label)}</div></div>'
-                         for label, v, cls in cards)
     total = max(1, n.policies)
     bar = "".join(f'<span class="b-{s}" style="width:{100 * n.by_status.get(s, 0) / total:.3f}%"></span>'
                   for s in ("pass", "fail", "unverifiable", "not-applicable") if n.by_status.get(s))
@@ -245,8 +246,13 @@ def _summary(result: AuditResult) -> str:
     src = result.source
     lede = (f"keyguard evaluated {c.plural(n.policies, 'enabled policy', 'enabled policies')} against "
             f"{c.plural(n.resources, 'resource')} of stack {src.stack or '-'} ({src.kind} {src.path}).")
+    if result.is_live:
+        cards.append(("Drift findings", len(result.drift), "warn" if result.drift else ""))
+    cards_html = "".join(f'<div class="card {cls}"><div class="n">{v}</div><div class="l">{e(label)}</div></div>'
+                         for label, v, cls in cards)
     toc = ('<nav class="toc" aria-label="Contents"><a href="#policies">Policies</a><a href="#findings">Findings</a>'
-           '<a href="#controls">Control mapping</a><a href="#configuration">Configuration</a>'
+           + ('<a href="#drift">Drift</a>' if result.is_live else '')
+           + '<a href="#controls">Control mapping</a><a href="#configuration">Configuration</a>'
            '<a href="#source">Source</a></nav>')
     return (f'<section id="summary" aria-label="Summary">{banner}<p class="lede">{e(lede)}</p>'
             f'<div class="cards">{cards_html}</div>'
@@ -403,16 +409,38 @@ def _configuration(result: AuditResult) -> str:
             f'<th>Parameters</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>{note}</section>')
 
 
+def _drift(result: AuditResult) -> str:
+    """Live audits: every drift finding with the declared and the live value side by side."""
+    if not result.is_live:
+        return ""
+    if not result.drift:
+        body = '<p class="lede">No drift: every judged property read from the live system matches the export.</p>'
+    else:
+        rows = "".join(
+            f'<tr><td><code>{e(c.short_name(d.urn))}</code><div class="desc">{e(c.short_type(d.resource_type))}</div></td>'
+            f'<td><code>{e(c.drift_property(d))}</code></td>'
+            f'<td class="side"><pre>{e(c.value_text(d.declared))}</pre></td>'
+            f'<td class="side"><pre>{e(c.value_text(d.live))}</pre></td></tr>' for d in result.drift)
+        blocking = "block the gate (--fail-on-drift)" if result.fail_on_drift else "do not block the gate (no --fail-on-drift)"
+        body = (f'<p class="lede">{e(c.plural(len(result.drift), "drift finding"))}: the live value differs from the '
+                f'export\'s input; they {e(blocking)}.</p><div class="tablewrap drift"><table><thead><tr><th>Resource</th>'
+                f'<th>Property</th><th>Declared (export)</th><th>Live (deployed)</th></tr></thead>'
+                f'<tbody>{rows}</tbody></table></div>')
+    return f'<section id="drift"><h2>Drift</h2>{body}</section>'
+
+
 def _source(result: AuditResult) -> str:
     src = result.source
     kinds = {"program": "the Pulumi program, run under Pulumi's mocks with computed values resolved",
              "state": "a pulumi stack export (resource inputs)",
-             "preview": "a pulumi preview --json output (planned resource inputs)"}
+             "preview": "a pulumi preview --json output (planned resource inputs)",
+             "live": "the deployed configuration, read from AWS and Vault (read-only)"}
     facts = [("Input", f"{e(src.kind)} &mdash; {e(kinds.get(src.kind, src.kind))}"),
              ("Path", f"<code>{e(src.path)}</code>"), ("Stack", f"<code>{e(src.stack or '-')}</code>"),
              ("Resources", e(result.resource_count)), ("Tool", f"keyguard {e(__version__)}"),
              ("Generated", f"{e(c.iso(result.generated_at))} (UTC)"),
              ("Reproduce", f"<code>{e(c.rerun_command(result))}</code>")]
+    facts[3:3] = [(e(k), f"<code>{e(v)}</code>") for k, v in c.live_source(result)]
     kv = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     return f'<section id="source"><h2>Source</h2><dl class="kv wide" style="margin-top:12px">{kv}</dl></section>'
 
@@ -420,7 +448,7 @@ def _source(result: AuditResult) -> str:
 def render(result: AuditResult) -> str:
     word = "PASSED" if result.passed else "FAILED"
     title = f"keyguard audit: {result.source.stack or result.source.path} ({word})"
-    body = "".join((_masthead(result), "<main>", _summary(result), _policies(result), _findings(result),
+    body = "".join((_masthead(result), "<main>", _summary(result), _policies(result), _findings(result), _drift(result),
                     _controls(result), _configuration(result), _source(result), "</main>"))
     footer = (f"<footer>Generated by keyguard {e(__version__)} on {e(c.iso(result.generated_at))}. "
               f"Machine-readable results of the same run: <code>--format json</code>, <code>sarif</code>, "

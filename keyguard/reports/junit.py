@@ -109,6 +109,33 @@ def _suite(result: AuditResult, outcome, keys, timestamp: str) -> ET.Element:
     return suite
 
 
+def _drift_suite(result: AuditResult, timestamp: str) -> ET.Element:
+    """Live audits: a `keyguard-live` suite whose properties name what was read (endpoint, region,
+    account, Vault address; never a token), with one case per drift finding: a failure only
+    with --fail-on-drift, else a passing case with the drift in `<system-out>`."""
+    suite = ET.Element("testsuite", name="keyguard-live")
+    props = ET.SubElement(suite, "properties")
+    for name, value in c.live_source(result):
+        ET.SubElement(props, "property", name=name, value=_x(str(value)))
+    failures = 0
+    for drift in result.drift:
+        case = ET.SubElement(suite, "testcase", name=_x(f"{_case_name(drift.urn, drift.resource_type)} "
+                                                         f"{c.drift_property(drift)}"),
+                             classname="drift", time="0")
+        text = _x(f"resource: {drift.urn}\n[drift] {drift.message}\ndeclared: {c.value_text(drift.declared)}\n"
+                  f"live: {c.value_text(drift.live)}\n")
+        if result.fail_on_drift:
+            failures += 1
+            ET.SubElement(case, "failure", type="drift", message=_x(drift.message)).text = text
+        else:
+            text += "not blocking the gate: drift blocks only with --fail-on-drift\n"
+        ET.SubElement(case, "system-out").text = text
+    for name, value in (("tests", len(result.drift)), ("failures", failures), ("errors", 0), ("skipped", 0),
+                        ("time", "0"), ("timestamp", timestamp)):
+        suite.set(name, str(value))
+    return suite
+
+
 def build(result: AuditResult) -> ET.Element:
     keys = c.blocking_keys(result)
     timestamp = result.generated_at.isoformat()
@@ -116,6 +143,11 @@ def build(result: AuditResult) -> ET.Element:
     total = failed = 0
     for outcome in result.outcomes:
         suite = _suite(result, outcome, keys, timestamp)
+        root.append(suite)
+        total += int(suite.get("tests"))
+        failed += int(suite.get("failures"))
+    if result.is_live:
+        suite = _drift_suite(result, timestamp)
         root.append(suite)
         total += int(suite.get("tests"))
         failed += int(suite.get("failures"))

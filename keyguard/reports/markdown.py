@@ -17,6 +17,7 @@ from . import _common as c
 SHOWN = 10          # findings in the visible table
 COLLAPSED = 30      # further findings inside <details>
 MESSAGE_LIMIT = 140
+ADVICE = 6          # blocking policies whose remediation is shown
 LEGEND = (("🔴", "mandatory violation"), ("🟡", "advisory violation"), ("❔", "unverifiable, blocks the gate"),
           ("⚪", "unverifiable, allowed"), ("🟠", "violation, not blocking"))
 
@@ -63,6 +64,9 @@ def render(result: AuditResult) -> str:
         f"| {counts.resources} | {counts.policies} | {counts.mandatory} | {counts.advisory} | "
         f"{counts.unverifiable} | **{counts.blocking}** |",
     ]
+    if result.is_live:
+        lines += ["", "<sub>live: " + " · ".join(f"{_cell(k, 40)} {_code(str(v))}"
+                                                 for k, v in c.live_source(result)) + "</sub>"]
     pairs = result.findings()
     if pairs:
         lines += ["", *_rows(result, pairs[:SHOWN], keys)]
@@ -79,15 +83,23 @@ def render(result: AuditResult) -> str:
         advice = [a for a in c.next_steps(result) if a.blocking]
         if advice or counts.blocking_unverifiable:
             lines += ["", "<details><summary>How to fix</summary>", ""]
-            lines += [f"- {_code(a.policy)}: {_cell(a.remediation, 300)}" for a in advice[:8]]
-            if len(advice) > 8:
-                lines.append(f"- …and {c.plural(len(advice) - 8, 'more policy', 'more policies')}")
+            lines += [f"- {_code(a.policy)}: {_cell(a.remediation, 300)}" for a in advice[:ADVICE]]
+            if len(advice) > ADVICE:
+                lines.append(f"- …and {c.plural(len(advice) - ADVICE, 'more policy', 'more policies')}")
             if counts.blocking_unverifiable:
                 lines.append(f"- {c.UNVERIFIABLE_ADVICE}")
             lines += ["", "</details>"]
     else:
         lines += ["", f"No findings: all {c.plural(counts.policies, 'policy', 'policies')} passed "
                       f"or had nothing to check."]
+    if result.drift:
+        lines += ["", f"#### Drift ({len(result.drift)}, {'blocking' if result.fail_on_drift else 'not blocking'})",
+                  "", "| Resource | Property | Declared | Live |", "|---|---|---|---|"]
+        lines += [f"| {_code(c.short_name(d.urn))} | {_code(c.drift_property(d))} | "
+                  f"{_cell(c.value_text(d.declared), 100)} | {_cell(c.value_text(d.live), 100)} |"
+                  for d in result.drift[:SHOWN + COLLAPSED]]
+        if len(result.drift) > SHOWN + COLLAPSED:
+            lines += ["", f"…and {c.plural(len(result.drift) - SHOWN - COLLAPSED, 'more drift finding')} not shown."]
     lines += ["", f"Full report with evidence, remediation and control mapping: "
                   f"`{c.rerun_command(result).replace('`', '')}`"]
     return "\n".join(lines) + "\n"

@@ -147,6 +147,37 @@ def _result(result: AuditResult, outcome, finding: Finding, rule_index: int, blo
     }
 
 
+DRIFT_RULE = {
+    "id": "keyguard-drift", "name": "LiveDrift",
+    "shortDescription": {"text": "The deployed configuration differs from the state export."},
+    "fullDescription": {"text": "keyguard audit --live found a judged property whose live value differs from "
+                                "the export's input, or a resource of the export that no longer exists."},
+    "help": {"text": c.DRIFT_ADVICE},
+    "defaultConfiguration": {"level": "warning"},
+    "properties": {"tags": ["drift"]},
+}
+
+
+def _drift_result(result: AuditResult, drift, rule_index: int) -> dict[str, Any]:
+    name = c.short_name(drift.urn)
+    location: dict[str, Any] = {"logicalLocations": [{"name": name, "fullyQualifiedName": drift.urn,
+                                                      "kind": "resource"}],
+                                "message": {"text": f"{name} ({c.short_type(drift.resource_type)})"}}
+    physical = _input_location(result)
+    if physical:
+        location["physicalLocation"] = physical
+    data = "\x1f".join(("drift", drift.urn, str(drift.property)))
+    return {
+        "ruleId": DRIFT_RULE["id"], "ruleIndex": rule_index,
+        "level": "error" if result.fail_on_drift else "warning",
+        "message": {"text": f"[drift] {name}: {drift.message}"},
+        "locations": [location],
+        "partialFingerprints": {"keyguardFinding/v1": hashlib.sha256(data.encode("utf-8")).hexdigest()},
+        "properties": {"kind": "drift", "blocking": result.fail_on_drift, "resourceType": drift.resource_type,
+                       "property": drift.property, "declared": drift.declared, "live": drift.live},
+    }
+
+
 def build(result: AuditResult) -> dict[str, Any]:
     """The SARIF log as a dict (rendered by `render`)."""
     rule_index = {o.name: i for i, o in enumerate(result.outcomes)}
@@ -174,12 +205,16 @@ def build(result: AuditResult) -> dict[str, Any]:
         "results": [_result(result, o, f, rule_index[o.name], c.is_blocking(result, f, keys))
                     for o, f in result.findings()],
         "properties": {
-            "source": {"kind": result.source.kind, "path": result.source.path, "stack": result.source.stack},
+            "source": result.source.to_json(),
             "summary": {"resources": counts.resources, "policies": counts.policies,
                         "violations": {"mandatory": counts.mandatory, "advisory": counts.advisory},
-                        "unverifiable": counts.unverifiable, "passed": result.passed},
+                        "unverifiable": counts.unverifiable, "passed": result.passed,
+                        **({"drift": len(result.drift)} if result.is_live else {})},
         },
     }
+    if result.drift:
+        run["tool"]["driver"]["rules"].append(DRIFT_RULE)
+        run["results"] += [_drift_result(result, d, len(run["tool"]["driver"]["rules"]) - 1) for d in result.drift]
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 

@@ -57,7 +57,11 @@ def _banner(result: AuditResult, g: _Glyphs) -> Panel:
     detail = Text.assemble(
         ("source ", "dim"), f"{src.kind} {src.path}", (f"  {g.dot}  stack ", "dim"), src.stack or "-",
         (f"  {g.dot}  gate ", "dim"), c.gate_options(result))
-    return Panel(Group(title, detail), box=g.box, border_style="green" if ok else "red", padding=(0, 1),
+    lines = [title, detail]
+    if result.is_live:
+        lines.append(Text.assemble(*[part for k, v in c.live_source(result)
+                                     for part in ((f"{k} ", "dim"), f"{v}  ")]))
+    return Panel(Group(*lines), box=g.box, border_style="green" if ok else "red", padding=(0, 1),
                  title=Text(f"keyguard audit {__version__}", style="bold"), title_align="left")
 
 
@@ -120,6 +124,24 @@ def _findings(result: AuditResult, g: _Glyphs) -> list:
     return out
 
 
+def _drift(result: AuditResult, g: _Glyphs) -> list:
+    out: list = [Text(""), Text(f"Drift ({len(result.drift)})", style="bold underline")]
+    rows = Table.grid(padding=(0, 2))
+    rows.add_column(width=1, no_wrap=True)
+    rows.add_column(width=min(30, max(len(c.short_name(d.urn)) for d in result.drift)), overflow="fold", style="bold")
+    rows.add_column(ratio=1, overflow="fold")
+    style = "bold red" if result.fail_on_drift else "yellow"
+    for drift in result.drift[:PER_POLICY * 3]:
+        detail = Text(f"{c.drift_property(drift)}: ", style="bold")
+        detail.append(f"declared {c.value_text(drift.declared, 70)}")
+        detail.append(f"\nlive     {c.value_text(drift.live, 70)}", style="dim")
+        rows.add_row(Text("~", style=style), Text(c.short_name(drift.urn)), detail)
+    if len(result.drift) > PER_POLICY * 3:
+        rows.add_row("", Text(f"{g.ellipsis} and {len(result.drift) - PER_POLICY * 3} more", style="dim"), "")
+    out.append(Padding(rows, (0, 0, 0, 2)))
+    return out
+
+
 def _next_steps(result: AuditResult, g: _Glyphs) -> list:
     out: list = [Text(""), Text("What to do next", style="bold underline")]
     steps: list[Text] = []
@@ -133,7 +155,9 @@ def _next_steps(result: AuditResult, g: _Glyphs) -> list:
                           style="dim"))
     if c.counts(result).unverifiable:
         steps.append(Text(c.UNVERIFIABLE_ADVICE.replace("`", "")))
-    if not advice and not c.counts(result).unverifiable:
+    if result.drift:
+        steps.append(Text(c.DRIFT_ADVICE.replace("`", "")))
+    if not advice and not c.counts(result).unverifiable and not result.drift:
         steps.append(Text("Nothing to fix. Keep the gate in CI so it stays that way."))
     steps.append(Text.assemble("Full report with evidence, remediation and the control mapping:\n",
                                (c.rerun_command(result), "bold cyan")))
@@ -155,6 +179,8 @@ def render(result: AuditResult, *, color: bool = False, width: int = 100) -> str
     parts: list = [_banner(result, g), Padding(_counts(result, g), (0, 0, 0, 1))]
     if result.findings():
         parts += _findings(result, g)
+    if result.drift:
+        parts += _drift(result, g)
     parts += _next_steps(result, g)
     console.print(Group(*parts))
     text = buffer.getvalue()

@@ -52,6 +52,18 @@ def resolved_outputs(type_: str, name: str, urn: str, inputs: dict[str, Any], re
     if type_ == "vault:aws/secretBackendRole:SecretBackendRole":
         state["name"] = inputs.get("name") or name
         return f"{inputs.get('backend')}/roles/{state['name']}", state
+    if type_ == "vault:index/authBackend:AuthBackend":
+        path = str(inputs.get("path") or inputs.get("type") or name).strip("/")
+        state.update(path=path, accessor=f"auth_{inputs.get('type')}_{_stable_id(urn, 8)}")
+        return path, state
+    if type_ == "vault:appRole/authBackendRole:AuthBackendRole":
+        # Vault generates the role id (a UUID) unless one is given; it is an identifier, not a secret.
+        state["roleId"] = inputs.get("roleId") or str(uuid.uuid5(_NAMESPACE, urn))
+        state["backend"] = inputs.get("backend") or "approle"
+        return f"auth/{state['backend']}/role/{inputs.get('roleName')}", state
+    if type_ == "vault:index/policy:Policy":
+        state["name"] = inputs.get("name") or name
+        return state["name"], state
     return f"{name}-{_stable_id(urn, 8)}", state
 
 

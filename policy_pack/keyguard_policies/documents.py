@@ -12,8 +12,8 @@ from typing import Any, Iterator
 
 from .frozen import EMPTY, freeze
 from .model import Resource, per_resource
-from .values import (ENCRYPTED_SECRET, UNKNOWN_SENTINELS, Malformed, Unverifiable, as_list, contains_unknown,
-                     describe_unknown, is_unknown, json_type)
+from .values import (ENCRYPTED_SECRET, UNKNOWN_SENTINELS, UNREADABLE, Malformed, Unverifiable, as_list,
+                     contains_unknown, describe_unknown, is_unknown, json_type)
 
 IDENTITY, RESOURCE_POLICY, KEY_POLICY = "identity", "resource", "key"
 # What AWS's policy grammar accepts (SPEC: "Documents AWS would reject"); element names are case-sensitive.
@@ -153,7 +153,7 @@ try:  # orjson comes with policy_sentry; json is the fallback
 except ImportError:  # pragma: no cover
     _loads = json.loads
 
-_SENTINEL = re.compile("|".join(re.escape(s) for s in sorted(UNKNOWN_SENTINELS | {ENCRYPTED_SECRET})))
+_SENTINEL = re.compile("|".join(re.escape(s) for s in sorted(UNKNOWN_SENTINELS | {ENCRYPTED_SECRET, UNREADABLE})))
 
 
 def _parse_value(raw: Any, path: str, kind: str, check_unknown: bool = True) -> Document:

@@ -2,6 +2,7 @@
 encrypted secret) and the exception that turns a check into an `unverifiable` finding."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # The sentinels Pulumi puts on the wire for values not known during preview (pulumi-policy's
@@ -17,7 +18,9 @@ UNKNOWN_SENTINELS = frozenset({
 })
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 ENCRYPTED_SECRET = "keyguard:encrypted-secret"
-_UNRESOLVED = UNKNOWN_SENTINELS | {ENCRYPTED_SECRET}
+# A live value `keyguard audit --live` could not read (access denied, not found, timeout, not exposed).
+UNREADABLE = "keyguard:unreadable-live-value"
+_UNRESOLVED = UNKNOWN_SENTINELS | {ENCRYPTED_SECRET, UNREADABLE}
 
 
 class Unverifiable(Exception):
@@ -53,6 +56,8 @@ def contains_unknown(value: Any) -> bool:
 def describe_unknown(value: Any, path: str) -> str:
     if value == ENCRYPTED_SECRET:
         return f"{path} is a secret the source keeps encrypted"
+    if value == UNREADABLE:
+        return f"{path} could not be read from the deployed resource"
     return f"{path} is not known until the resources it depends on exist"
 
 
@@ -91,15 +96,6 @@ def as_int(value: Any, path: str) -> int | None:
     raise Malformed(f"{path} is a {type(value).__name__}, not a number")
 
 
-def as_duration(value: Any, path: str) -> int | None:
-    """A duration, TTL or count of days: a whole number of at least 0 (SPEC: negative,
-    fractional or non-numeric values fail closed)."""
-    number = as_int(value, path)
-    if number is not None and number < 0:
-        raise Malformed(f"{path} is {number}, a negative duration")
-    return number
-
-
 def as_bool(value: Any, path: str) -> bool | None:
     value = known(value, path)
     if value is None or isinstance(value, bool):
@@ -114,3 +110,32 @@ def as_str(value: Any, path: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
     raise Malformed(f"{path} is a {type(value).__name__}, not a string")
+
+
+def as_seconds(value: Any, path: str) -> int | None:
+    """A TTL in whole seconds: what `as_int` accepts, never negative."""
+    seconds = as_int(value, path)
+    if seconds is not None and seconds < 0:
+        raise Malformed(f"{path} is {seconds}, a negative duration")
+    return seconds
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"(?:(\d+)([smhd]))+")
+_DURATION_PART = re.compile(r"(\d+)([smhd])")
+
+
+def as_duration(value: Any, path: str) -> int | None:
+    """A Vault duration ("3600", "3600s", "90m", "1h30m", "2d", or a number of seconds) in whole
+    seconds; negative, fractional or unreadable durations are malformed (fail closed). An empty
+    string is unset."""
+    value = known(value, path)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value.strip().lstrip("-").isdigit():
+        return as_seconds(value.strip() if isinstance(value, str) else value, path)
+    text = value.strip()
+    if not _DURATION.fullmatch(text):
+        raise Malformed(f"{path} is {value!r}, not a duration in whole seconds, minutes, hours or days "
+                        "(\"3600s\", \"1h\"; negative and fractional durations are refused)")
+    return sum(int(n) * _DURATION_UNITS[unit] for n, unit in _DURATION_PART.findall(text))

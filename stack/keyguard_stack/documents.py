@@ -2,6 +2,7 @@
 integration tests provision exactly the same documents on the emulator and in Vault."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -31,3 +32,11 @@ def bucket_tls_only_policy(bucket_arn: str) -> dict[str, Any]:
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         }],
     }
+
+
+def app_acl_policy(backend_path: str, role_name: str) -> str:
+    """The Vault ACL policy (HCL) of the AI application's tokens: `read` on the credentials of its one
+    AWS role and nothing else. Renewing its leases and revoking itself come from Vault's built-in
+    `default` policy, which every token carries unless the role says otherwise."""
+    path = json.dumps(f"{backend_path.strip('/')}/creds/{role_name}")
+    return f'path {path} {{\n  capabilities = ["read"]\n}}\n'

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_vault as vault
 
-from .documents import bucket_tls_only_policy, role_policy_document
+from .documents import app_acl_policy, bucket_tls_only_policy, role_policy_document
 from .settings import StackSettings
 
 AWS_ENDPOINT_SERVICES = ("iam", "kms", "s3", "sts")
@@ -106,10 +106,50 @@ def define(settings: StackSettings | None = None) -> dict[str, Any]:
         permissions_boundary_arn=boundary.arn if settings.credential_type == "iam_user" else None,
         opts=pulumi.ResourceOptions(**vault_opts))
 
+    access = _application_access(settings, backend, role, vault_opts)
+
     pulumi.export("bucket_name", bucket.bucket)
     pulumi.export("vault_backend", backend.path)
     pulumi.export("kms_key_arn", key.arn)
     pulumi.export("vault_role", role.name)
     return {"key": key, "bucket": bucket, "encryption": encryption, "public_access": public_access,
             "ownership": ownership, "bucket_policy": bucket_policy, "boundary": boundary,
-            "backend": backend, "role": role}
+            "backend": backend, "role": role, **access}
+
+
+def _application_access(settings: StackSettings, backend: Any, role: Any, vault_opts: dict[str, Any]) -> dict[str, Any]:
+    """The AI application's way into Vault: an AppRole login (mount with tuned TTLs, a role with
+    short-lived tokens and bound, expiring secret ids) whose tokens carry only an ACL policy that
+    reads this stack's AWS credentials."""
+    opts = pulumi.ResourceOptions(**vault_opts)
+    approle = vault.AuthBackend(
+        "ai-app-approle",
+        type="approle",
+        path=settings.approle_path,
+        description="AppRole login of the AI application",
+        tune={"default_lease_ttl": f"{settings.approle_default_lease_ttl_seconds}s",
+              "max_lease_ttl": f"{settings.approle_max_lease_ttl_seconds}s"},
+        opts=opts)
+    acl = vault.Policy(
+        "ai-app-acl-policy",
+        name=settings.vault_policy_name,
+        policy=pulumi.Output.all(backend.path, role.name).apply(lambda values: app_acl_policy(values[0], values[1])),
+        opts=opts)
+    login = vault.approle.AuthBackendRole(
+        "ai-app-approle-role",
+        backend=approle.path,
+        role_name=settings.approle_role_name,
+        token_policies=[acl.name],
+        token_ttl=settings.token_ttl_seconds,
+        token_max_ttl=settings.token_max_ttl_seconds,
+        bind_secret_id=True,
+        secret_id_ttl=settings.secret_id_ttl_seconds,
+        secret_id_num_uses=settings.secret_id_num_uses,
+        secret_id_bound_cidrs=list(settings.secret_id_bound_cidrs) or None,
+        token_bound_cidrs=list(settings.token_bound_cidrs) or None,
+        opts=opts)
+    # Where the application's deployment reads its role id; the secret id is never exported.
+    pulumi.export("approle_role_id_path", pulumi.Output.concat("auth/", approle.path, "/role/", login.role_name,
+                                                               "/role-id"))
+    pulumi.export("vault_acl_policy", acl.name)
+    return {"approle": approle, "acl_policy": acl, "approle_role": login}

@@ -5,6 +5,7 @@ same values."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any, Mapping
 
 NAMESPACE = "keyguard"
@@ -24,6 +25,18 @@ class StackSettings:
     max_lease_ttl_seconds: int = 14400
     aws_endpoint: str = ""
     vault_address: str = ""
+    # The application's way into Vault: an AppRole auth mount, its role, and the ACL policy its tokens carry.
+    approle_path: str = "approle"
+    approle_default_lease_ttl_seconds: int = 3600
+    approle_max_lease_ttl_seconds: int = 14400
+    approle_role_name: str = "ai-app"
+    vault_policy_name: str = "ai-app-aws-creds"
+    token_ttl_seconds: int = 3600
+    token_max_ttl_seconds: int = 14400
+    secret_id_ttl_seconds: int = 3600
+    secret_id_num_uses: int = 1
+    secret_id_bound_cidrs: tuple[str, ...] = ()
+    token_bound_cidrs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.credential_type not in CREDENTIAL_TYPES:
@@ -31,6 +44,14 @@ class StackSettings:
                              f"not {self.credential_type!r}")
         if self.default_lease_ttl_seconds > self.max_lease_ttl_seconds:
             raise ValueError("keyguard:defaultLeaseTtlSeconds must not exceed keyguard:maxLeaseTtlSeconds")
+        if self.approle_default_lease_ttl_seconds > self.approle_max_lease_ttl_seconds:
+            raise ValueError("keyguard:approleDefaultLeaseTtlSeconds must not exceed keyguard:approleMaxLeaseTtlSeconds")
+        if self.token_ttl_seconds > self.token_max_ttl_seconds:
+            raise ValueError("keyguard:tokenTtlSeconds must not exceed keyguard:tokenMaxTtlSeconds")
+        for name in ("token_ttl_seconds", "token_max_ttl_seconds", "secret_id_ttl_seconds", "secret_id_num_uses",
+                     "approle_default_lease_ttl_seconds", "approle_max_lease_ttl_seconds"):
+            if getattr(self, name) <= 0:  # 0 means "inherit" or "unlimited" in Vault: never a safe setting
+                raise ValueError(f"keyguard:{_camel(name)} must be positive, not {getattr(self, name)}")
 
     @classmethod
     def config_keys(cls) -> dict[str, str]:
@@ -47,8 +68,25 @@ class StackSettings:
         for name, key in cls.config_keys().items():
             if values.get(key) not in (None, ""):
                 raw = values[key]
-                kwargs[name] = int(raw) if types[name] == "int" else str(raw)
+                if types[name] == "int":
+                    kwargs[name] = int(raw)
+                elif types[name].startswith("tuple"):
+                    kwargs[name] = _string_list(raw, key)
+                else:
+                    kwargs[name] = str(raw)
         return cls(**kwargs)
+
+
+def _string_list(raw: Any, key: str) -> tuple[str, ...]:
+    """A list setting: a YAML list (stack files) or its JSON text (what pulumi.Config hands the program)."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise ValueError(f"{key} must be a list of strings, not {raw!r}") from None
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise ValueError(f"{key} must be a list of strings, not {raw!r}")
+    return tuple(raw)
 
 
 def _camel(snake: str) -> str:

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.baseline import DELETE, UNKNOWN, baseline, baseline_with, make, run
+from tests.baseline import DELETE, UNKNOWN, baseline, baseline_with, make, run, with_props
 
 POLICY = "vault-mount-ttl-bounds"
 MOUNT = "vault:index/mount:Mount"
@@ -58,8 +58,11 @@ def test_integers_as_floats_and_strings_pass(default, maximum):
 def test_parameters_take_effect():
     resources = baseline_with("backend", defaultLeaseTtlSeconds=600, maxLeaseTtlSeconds=1200)
     assert run(POLICY, resources).status == "pass"
-    assert run(POLICY, resources, {"maxDefaultLeaseTtlSeconds": 300}).violations == {(POLICY, "ai-app-backend")}
-    assert run(POLICY, resources, {"maxLeaseTtlSeconds": 900}).violations == {(POLICY, "ai-app-backend")}
+    # the AppRole mount's tuned 3600 s / 14400 s are above these limits too
+    assert run(POLICY, resources, {"maxDefaultLeaseTtlSeconds": 300}).violations == {
+        (POLICY, "ai-app-backend"), (POLICY, "ai-app-approle")}
+    assert run(POLICY, resources, {"maxLeaseTtlSeconds": 900}).violations == {
+        (POLICY, "ai-app-backend"), (POLICY, "ai-app-approle")}
     resources = baseline_with("backend", defaultLeaseTtlSeconds=7200, maxLeaseTtlSeconds=172800)
     assert run(POLICY, resources, {"maxDefaultLeaseTtlSeconds": 7200, "maxLeaseTtlSeconds": 172800}).status == "pass"
 
@@ -85,3 +88,83 @@ def test_generic_mount_is_judged_too():
     resources["mount"] = make(MOUNT, "kv-mount", {"path": "kv", "type": "kv-v2",
                                                   "defaultLeaseTtlSeconds": 600.0, "maxLeaseTtlSeconds": 3600.0})
     assert run(POLICY, resources).status == "pass"
+
+
+# --- auth mounts: vault:index/authBackend:AuthBackend through its tune durations ------------------------
+APPROLE = {(POLICY, "ai-app-approle")}
+
+
+def with_tune(**tune):
+    resources = baseline()
+    current = dict(resources["approle"].props["tune"])
+    for key, value in tune.items():
+        if value is DELETE:
+            current.pop(key, None)
+        else:
+            current[key] = value
+    resources["approle"] = with_props(resources["approle"], tune=current)
+    return resources
+
+
+@pytest.mark.parametrize("default,maximum", [("1h", "4h"), ("3600s", "14400s"), ("3600", "14400"), (3600, 14400.0),
+                                             ("60m", "1d"), ("30m", "1h30m")])
+def test_auth_mount_tune_durations_pass(default, maximum):
+    assert run(POLICY, with_tune(defaultLeaseTtl=default, maxLeaseTtl=maximum)).status == "pass"
+
+
+@pytest.mark.parametrize("field", ["defaultLeaseTtl", "maxLeaseTtl"])
+@pytest.mark.parametrize("value", ["0", "0s", 0, "", None, DELETE])
+def test_auth_mount_unset_or_zero_inherits_768h(field, value):
+    outcome = run(POLICY, with_tune(**{field: value}))
+    assert outcome.violations == APPROLE
+    assert any(f"tune.{field}" in m and "768 h" in m for m in outcome.messages)
+
+
+@pytest.mark.parametrize("tune", [None, {}, DELETE])
+def test_auth_mount_without_tune_is_flagged(tune):
+    resources = baseline_with("approle", tune=tune)
+    outcome = run(POLICY, resources)
+    assert outcome.violations == APPROLE and len(outcome.messages) == 2
+
+
+@pytest.mark.parametrize("tune,message", [
+    ({"defaultLeaseTtl": "2h", "maxLeaseTtl": "1h"}, "tune.defaultLeaseTtl 7200 exceeds tune.maxLeaseTtl 3600"),
+    ({"defaultLeaseTtl": "61m", "maxLeaseTtl": "4h"}, "tune.defaultLeaseTtl 3660 exceeds the limit of 3600"),
+    ({"defaultLeaseTtl": "1h", "maxLeaseTtl": "768h"}, "tune.maxLeaseTtl 2764800 exceeds the limit of 86400"),
+    ({"defaultLeaseTtl": "1h", "maxLeaseTtl": "2d"}, "tune.maxLeaseTtl 172800 exceeds the limit of 86400"),
+])
+def test_auth_mount_bounds(tune, message):
+    outcome = run(POLICY, baseline_with("approle", tune=tune))
+    assert outcome.violations == APPROLE and message in outcome.messages
+
+
+@pytest.mark.parametrize("value", ["-1h", "-3600", -60, "1.5h", "0.5s", 3600.5, "1h-", "1 hour", "1H", "1hh", "h",
+                                   True, ["1h"], {"h": 1}])
+def test_auth_mount_malformed_durations_fail_closed(value):
+    outcome = run(POLICY, with_tune(defaultLeaseTtl=value))
+    assert outcome.violations == APPROLE
+    assert outcome.messages and all("malformed input" in m and "tune.defaultLeaseTtl" in m for m in outcome.messages)
+
+
+@pytest.mark.parametrize("tune", ["1h", 3600, [{"defaultLeaseTtl": "1h", "maxLeaseTtl": "4h"}] * 2])
+def test_auth_mount_malformed_tune_fails_closed(tune):
+    outcome = run(POLICY, baseline_with("approle", tune=tune))
+    assert outcome.violations == APPROLE and "malformed input" in outcome.messages[0]
+
+
+def test_auth_mount_tune_as_a_one_item_list_is_read():
+    resources = baseline_with("approle", tune=[{"defaultLeaseTtl": "1h", "maxLeaseTtl": "4h"}])
+    assert run(POLICY, resources).status == "pass"
+
+
+@pytest.mark.parametrize("tune", [UNKNOWN, {"defaultLeaseTtl": UNKNOWN, "maxLeaseTtl": "4h"}])
+def test_auth_mount_unknown_tune_is_unverifiable(tune):
+    outcome = run(POLICY, baseline_with("approle", tune=tune))
+    assert outcome.violations == set() and outcome.unverifiable == APPROLE
+
+
+@pytest.mark.parametrize("value", [-1, "-5", -3600.0])
+def test_negative_secrets_mount_ttl_fails_closed(value):
+    outcome = run(POLICY, baseline_with("backend", maxLeaseTtlSeconds=value))
+    assert outcome.violations == {(POLICY, "ai-app-backend")}
+    assert all("malformed input" in m and "negative" in m for m in outcome.messages)

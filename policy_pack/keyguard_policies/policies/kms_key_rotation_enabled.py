@@ -1,7 +1,7 @@
 """Symmetric encryption keys rotate automatically, at least yearly (CIS AWS 3.8). Offers a
 remediation: with enforcement level `remediate` the pack turns rotation on."""
 from ..kms_keys import KEY_TYPE
-from ..values import Malformed, Unverifiable, as_bool, as_duration, as_str
+from ..values import Malformed, Unverifiable, as_bool, as_seconds, as_str
 from . import Violation
 
 NAME = "kms-key-rotation-enabled"
@@ -21,7 +21,7 @@ def check(resource, params):
     if not as_bool(props.get("enableKeyRotation"), "enableKeyRotation"):
         yield Violation("enableKeyRotation is not true: the key material never rotates",
                         evidence=f"enableKeyRotation={props.get('enableKeyRotation')!r}")
-    period = as_duration(props.get("rotationPeriodInDays"), "rotationPeriodInDays")
+    period = as_seconds(props.get("rotationPeriodInDays"), "rotationPeriodInDays")
     limit = params["maxRotationPeriodDays"]
     if period is not None and period > limit:
         yield Violation(f"rotationPeriodInDays is {period}, above the maximum of {limit}",
@@ -40,7 +40,7 @@ def remediate(props, params):
     fixed = dict(props)
     fixed["enableKeyRotation"] = True
     try:
-        period = as_duration(props.get("rotationPeriodInDays"), "rotationPeriodInDays")
+        period = as_seconds(props.get("rotationPeriodInDays"), "rotationPeriodInDays")
     except (Unverifiable, Malformed):
         period = None
     if period is not None and period > params["maxRotationPeriodDays"]:

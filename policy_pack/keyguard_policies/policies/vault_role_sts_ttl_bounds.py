@@ -1,6 +1,6 @@
 """STS TTLs bound assumed-role and federation-token credentials; on an iam_user role they do
 nothing and suggest a bound that is not there."""
-from ..values import as_duration, as_str
+from ..values import as_seconds, as_str
 from . import Violation
 
 NAME = "vault-role-sts-ttl-bounds"
@@ -10,8 +10,8 @@ STS_TYPES = ("assumed_role", "federation_token", "session_token")
 
 def check(resource, params):
     credential_type = as_str(resource.props.get("credentialType"), "credentialType")
-    default = as_duration(resource.props.get("defaultStsTtl"), "defaultStsTtl")
-    maximum = as_duration(resource.props.get("maxStsTtl"), "maxStsTtl")
+    default = as_seconds(resource.props.get("defaultStsTtl"), "defaultStsTtl")
+    maximum = as_seconds(resource.props.get("maxStsTtl"), "maxStsTtl")
     values = {"defaultStsTtl": default, "maxStsTtl": maximum}
     if credential_type not in STS_TYPES:
         for name, value in values.items():
