@@ -44,9 +44,7 @@ def read_policy_arn(aws: Aws, arn: str) -> Reading:
 def read_policy(aws: Aws, declared: Resource) -> Reading:
     arn = _first(declared, "arn", "id")
     if not arn or not arn.startswith("arn:"):
-        reading = Reading(POLICY)
-        reading.gone = "the export has no ARN for this IAM policy"
-        return reading
+        return Reading.unidentified(POLICY, "the export has no ARN for this IAM policy")
     return read_policy_arn(aws, arn)
 
 
@@ -87,9 +85,7 @@ def read_role_name(aws: Aws, name: str) -> Reading:
 def read_role(aws: Aws, declared: Resource) -> Reading:
     name = _first(declared, "name", "id")
     if not name:
-        reading = Reading(ROLE)
-        reading.gone = "the export has no name for this IAM role"
-        return reading
+        return Reading.unidentified(ROLE, "the export has no name for this IAM role")
     return read_role_name(aws, name)
 
 
@@ -101,8 +97,7 @@ def _inline_reader(type_: str, owner: str, operation: str, owner_param: str) -> 
         if (not holder or not name) and isinstance(declared.outputs.get("id"), str) and ":" in declared.outputs["id"]:
             holder, name = declared.outputs["id"].split(":", 1)   # the provider's id is "<owner>:<name>"
         if not holder or not name:
-            reading.gone = f"the export names no {owner} and policy name"
-            return reading
+            return Reading.unidentified(reading.type, f"the export names no {owner} and policy name")
         reading.fill(("policy",), lambda: {"policy": as_json_text(aws.call(
             "iam", operation, **{owner_param: holder, "PolicyName": name})["PolicyDocument"])},
             missing_is_gone=True)

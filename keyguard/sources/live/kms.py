@@ -82,9 +82,7 @@ def read_key(aws: Aws, key_id: str, discovering: bool = False) -> Reading:
 def read_declared_key(aws: Aws, declared: Resource) -> Reading:
     ref = key_reference(declared)
     if ref is None:
-        reading = Reading(KEY)
-        reading.gone = "the export has no id or ARN for this key (never created?)"
-        return reading
+        return Reading.unidentified(KEY, "the export has no id or ARN for this key (never created?)")
     return read_key(aws, ref)
 
 
@@ -92,8 +90,7 @@ def read_alias(aws: Aws, declared: Resource) -> Reading:
     reading = Reading(ALIAS)
     name = declared.props.get("name") or declared.outputs.get("name") or declared.outputs.get("id")
     if not isinstance(name, str) or not name.startswith("alias/"):
-        reading.gone = "the export has no alias name"
-        return reading
+        return Reading.unidentified(reading.type, "the export has no alias name")
 
     def target() -> dict:
         metadata = aws.call("kms", "describe_key", KeyId=name)["KeyMetadata"]
@@ -107,8 +104,7 @@ def read_key_policy(aws: Aws, declared: Resource) -> Reading:
     reading = Reading(KEY_POLICY)
     key_id = declared.props.get("keyId") or declared.outputs.get("keyId")
     if not isinstance(key_id, str):
-        reading.gone = "the export has no key id for this key policy"
-        return reading
+        return Reading.unidentified(reading.type, "the export has no key id for this key policy")
 
     def policy() -> dict:
         text = aws.call("kms", "get_key_policy", KeyId=key_id, PolicyName="default")["Policy"]

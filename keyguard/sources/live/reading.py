@@ -22,6 +22,12 @@ class Reading:
     not_compared: set[str] = dataclasses.field(default_factory=set)     # live values not comparable
     outputs: dict[str, Any] = dataclasses.field(default_factory=dict)   # ids and ARNs (discovery)
 
+    @classmethod
+    def unidentified(cls, type_: str, reason: str) -> "Reading":
+        """The export does not say which live resource this is (never created, or ids missing): it
+        counts as gone, so its checks are unverifiable rather than judged on nothing."""
+        return cls(type_, gone=reason)
+
     def fill(self, names: tuple[str, ...] | list[str], read: Callable[[], dict[str, Any]],
              missing_is_gone: bool = False) -> bool:
         """Set `names` from `read()`; on failure mark them unreadable with the reason. A `missing`

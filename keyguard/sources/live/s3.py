@@ -56,8 +56,7 @@ def read_bucket(aws: Aws, declared: Resource) -> Reading:
     reading = Reading(declared.type)
     name = bucket_name(declared)
     if name is None:
-        reading.gone = "the export has no name for this bucket"
-        return reading
+        return Reading.unidentified(reading.type, "the export has no name for this bucket")
     inline = [p for p in ("serverSideEncryptionConfiguration", "serverSideEncryptionConfigurations")
               if declared.props.get(p) is not None]
     if not reading.fill(["bucket"], lambda: (_exists(aws, name), {"bucket": name})[1], missing_is_gone=True):
@@ -78,8 +77,7 @@ def read_encryption(aws: Aws, declared: Resource) -> Reading:
     reading = Reading(declared.type)
     name = bucket_name(declared)
     if name is None:
-        reading.gone = "the export has no bucket for this encryption configuration"
-        return reading
+        return Reading.unidentified(reading.type, "the export has no bucket for this encryption configuration")
 
     def rules() -> dict:
         found = encryption_rules(aws, name)
@@ -96,8 +94,7 @@ def read_policy(aws: Aws, declared: Resource) -> Reading:
     reading = Reading(POLICY)
     name = bucket_name(declared)
     if name is None:
-        reading.gone = "the export has no bucket for this bucket policy"
-        return reading
+        return Reading.unidentified(reading.type, "the export has no bucket for this bucket policy")
     reading.fill(["policy"], lambda: {"policy": aws.call("s3", "get_bucket_policy", Bucket=name)["Policy"]},
                  missing_is_gone=True)
     reading.props.setdefault("bucket", name)
@@ -108,8 +105,7 @@ def read_public_access(aws: Aws, declared: Resource) -> Reading:
     reading = Reading(PUBLIC_ACCESS)
     name = bucket_name(declared)
     if name is None:
-        reading.gone = "the export has no bucket for this public access block"
-        return reading
+        return Reading.unidentified(reading.type, "the export has no bucket for this public access block")
 
     def blocks() -> dict:
         config = aws.call("s3", "get_public_access_block", Bucket=name)["PublicAccessBlockConfiguration"]

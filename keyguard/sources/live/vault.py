@@ -67,9 +67,7 @@ def read_mount_path(vault: Vault, type_: str, path: str) -> Reading:
 def read_mount(vault: Vault, declared: Resource) -> Reading:
     path = _text(declared, "path", "id") or ("aws" if declared.type == SECRET_BACKEND else None)
     if not path:
-        reading = Reading(declared.type)
-        reading.gone = "the export has no path for this mount"
-        return reading
+        return Reading.unidentified(declared.type, "the export has no path for this mount")
     return read_mount_path(vault, declared.type, path)
 
 
@@ -99,9 +97,7 @@ def read_role(vault: Vault, declared: Resource) -> Reading:
     if (not backend or not name) and isinstance(ident, str) and "/roles/" in ident:
         backend, name = ident.rsplit("/roles/", 1)
     if not backend or not name:
-        reading = Reading(ROLE)
-        reading.gone = "the export names no backend and role"
-        return reading
+        return Reading.unidentified(ROLE, "the export names no backend and role")
     return read_role_at(vault, backend, name)
 
 
@@ -124,9 +120,7 @@ def read_auth_path(vault: Vault, path: str) -> Reading:
 def read_auth(vault: Vault, declared: Resource) -> Reading:
     path = _text(declared, "path", "id") or _text(declared, "type")
     if not path:
-        reading = Reading(AUTH_BACKEND)
-        reading.gone = "the export has no path for this auth mount"
-        return reading
+        return Reading.unidentified(AUTH_BACKEND, "the export has no path for this auth mount")
     return read_auth_path(vault, path)
 
 
@@ -150,9 +144,7 @@ def read_approle(vault: Vault, declared: Resource) -> Reading:
     if not name and isinstance(ident, str) and "/role/" in ident:
         backend, name = ident.removeprefix("auth/").rsplit("/role/", 1)
     if not name:
-        reading = Reading(APPROLE_ROLE)
-        reading.gone = "the export names no AppRole role"
-        return reading
+        return Reading.unidentified(APPROLE_ROLE, "the export names no AppRole role")
     return read_approle_at(vault, backend, name)
 
 
@@ -168,9 +160,7 @@ def read_acl_name(vault: Vault, name: str) -> Reading:
 def read_acl(vault: Vault, declared: Resource) -> Reading:
     name = _text(declared, "name", "id")
     if not name:
-        reading = Reading(ACL_POLICY)
-        reading.gone = "the export has no name for this ACL policy"
-        return reading
+        return Reading.unidentified(ACL_POLICY, "the export has no name for this ACL policy")
     return read_acl_name(vault, name)
 
 
