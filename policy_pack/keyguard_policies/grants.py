@@ -10,22 +10,12 @@ reach some of them, and whether a Deny covers all of them."""
 from __future__ import annotations
 
 import functools
-import re
 from typing import Iterable
 
+from .action_patterns import matches as action_matches
 from .documents import Document, Statement
 
 _STAR, _ONE = "*", "?"
-
-
-@functools.lru_cache(maxsize=4096)
-def _action_re(pattern: str) -> re.Pattern:
-    return re.compile("".join(".*" if c == _STAR else "." if c == _ONE else re.escape(c) for c in pattern),
-                      re.IGNORECASE | re.DOTALL)
-
-
-def action_matches(pattern: str, action: str) -> bool:
-    return _action_re(pattern).fullmatch(action) is not None
 
 
 # A resource pattern as tokens: a literal character, "?" (one character, not a colon), or a star

@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any, Iterable, Iterator, Mapping
 
+from .frozen import freeze
 from .model import per_resource
 from .values import Malformed, as_str, json_type, known
 
@@ -61,16 +62,30 @@ class PathRule:
         return f'path "{self.path}" {{ capabilities = [{caps}]{params} }}'
 
 
-def parse(text: Any, where: str = "policy") -> list[PathRule]:
-    """The merged path rules of one ACL policy (HCL or JSON text)."""
+def parse(text: Any, where: str = "policy") -> tuple[PathRule, ...]:
+    """The merged path rules of one ACL policy (HCL or JSON text). Parsed once per text and place
+    (HCL parsing costs about a millisecond, and a stack's copies of one design share the text):
+    the rules are immutable, and a malformed text raises the same message every time."""
     if not isinstance(text, str):
         raise Malformed(f"{where} is a JSON {json_type(text)}, not the text of a Vault policy")
-    raw = _json_policy(text, where) if text.lstrip().startswith("{") else _hcl_policy(text, where)
-    return _merge(_rule(path, body, where) for path, body in raw)
+    found = _parsed(text, where)
+    if isinstance(found, str):
+        raise Malformed(found)
+    return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str, where: str) -> tuple[PathRule, ...] | str:
+    """The rules, or the message of the `Malformed` the text raises."""
+    try:
+        raw = _json_policy(text, where) if text.lstrip().startswith("{") else _hcl_policy(text, where)
+        return tuple(_merge(_rule(path, body, where) for path, body in raw))
+    except Malformed as err:
+        return str(err)
 
 
 @per_resource
-def rules_of(resource) -> list[PathRule]:
+def rules_of(resource) -> tuple[PathRule, ...]:
     """The rules of a `vault:index/policy:Policy`; its text unknown (computed from mount paths not
     known yet) makes every check of it unverifiable."""
     text = known(resource.props.get("policy"), "policy")
@@ -222,7 +237,7 @@ def _rule(path: str, body: dict, where: str) -> PathRule:
         if not isinstance(allowed, dict):
             raise Malformed(f"{label}: allowed_parameters is a {json_type(allowed)}, not an object")
         allowed = {str(k).lower(): v if isinstance(v, list) else [v] for k, v in allowed.items()}
-    return PathRule(path, frozenset(capabilities), allowed)
+    return PathRule(path, frozenset(capabilities), freeze(allowed))
 
 
 def _merge(rules: Iterable[PathRule]) -> list[PathRule]:
@@ -244,7 +259,7 @@ def _merge(rules: Iterable[PathRule]) -> list[PathRule]:
             for k in params:  # an empty list (any value) on either side stays "any value"
                 if seen.allowed_parameters.get(k) == [] or rule.allowed_parameters.get(k) == []:
                     params[k] = []
-        merged[rule.path] = PathRule(rule.path, caps, params)
+        merged[rule.path] = PathRule(rule.path, caps, freeze(params))
     return list(merged.values())
 
 

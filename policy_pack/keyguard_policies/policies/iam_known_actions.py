@@ -20,12 +20,11 @@ def problem(action: str) -> str | None:
     if not sep or not service or not name:
         return f"{action!r} is not of the form service:Action"
     if iam_catalog.is_pattern(action):
-        return None if iam_catalog.expand(action) else f"{action!r} matches no known action"
+        return None if iam_catalog.match_count(action) else f"{action!r} matches no known action"
     if not iam_catalog.is_known_service(service) and "*" not in service:
         return f"{action!r} has an unknown service prefix {service!r}"
     if iam_catalog.lookup(action) is None:
-        candidates = [a.name.split(":", 1)[1] for a in iam_catalog.expand(f"{service}:{name[0]}*")]
-        close = difflib.get_close_matches(name, candidates, n=1)
+        close = difflib.get_close_matches(name, iam_catalog.names_with_prefix(service, name[0]), n=1)
         hint = f" (did you mean {service}:{close[0]}?)" if close else ""
         return f"{action!r} is not a known action{hint}"
     return None
