@@ -34,6 +34,9 @@ def document_types() -> tuple[str, ...]:
     return tuple(locations())
 
 
+_EVIDENCE = json.JSONEncoder(sort_keys=True).encode  # json.dumps(raw, sort_keys=True), without its set-up per call
+
+
 @dataclasses.dataclass(frozen=True)
 class Statement:
     index: int
@@ -58,7 +61,7 @@ class Statement:
 
     @functools.cached_property
     def evidence_text(self) -> str:
-        return json.dumps(self.raw, sort_keys=True)
+        return _EVIDENCE(self.raw)
 
     def evidence(self) -> str:
         """The statement as JSON, for reports; built once however many rules flag it."""

