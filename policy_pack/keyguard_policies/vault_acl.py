@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import json
 import re
+from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from .frozen import freeze
@@ -78,7 +79,7 @@ def parse(text: Any, where: str = "policy") -> tuple[PathRule, ...]:
 def _parsed(text: str, where: str) -> tuple[PathRule, ...] | str:
     """The rules, or the message of the `Malformed` the text raises."""
     try:
-        raw = _json_policy(text, where) if text.lstrip().startswith("{") else _hcl_policy(text, where)
+        raw = _json_policy(text, where) if text.lstrip().startswith("{") else _hcl_cached(text, where)
         return tuple(_merge(_rule(path, body, where) for path, body in raw))
     except Malformed as err:
         return str(err)
@@ -123,6 +124,43 @@ def _plain_json(body: Any, where: str) -> dict:
     if not isinstance(body, dict):
         raise Malformed(f"{where} is a JSON {json_type(body)}, not an object")
     return body
+
+
+def _hcl_cached(text: str, where: str) -> list[tuple[str, dict]]:
+    """`_hcl_policy`'s blocks, kept on disk between runs (parse_cache): importing and setting up
+    python-hcl2 costs about 0.25 s in each process. The key holds the text, where it was read (part
+    of the messages), this module's source and the installed parser's files."""
+    from . import parse_cache
+
+    def compute():
+        try:
+            return ["ok", [[path, body] for path, body in _hcl_policy(text, where)]]
+        except Malformed as err:
+            return ["malformed", str(err)]
+
+    key = b"\0".join((_parser_version(), where.encode(), text.encode("utf-8", "surrogatepass")))
+    status, value = parse_cache.cached("vault-acl-hcl", key, compute)
+    if status != "ok":
+        raise Malformed(value)
+    return [(path, body) for path, body in value]
+
+
+@functools.lru_cache(maxsize=1)
+def _parser_version() -> bytes:
+    """What a parsed HCL policy depends on besides its text: this module's source and the installed
+    python-hcl2 and lark (their files' paths, sizes and modification times)."""
+    import hashlib
+    import importlib.util
+    import os
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for name in ("hcl2", "lark"):
+        spec = importlib.util.find_spec(name)
+        for directory in (spec.submodule_search_locations or []) if spec else []:
+            for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+                if entry.is_file():
+                    stat = entry.stat()
+                    digest.update(f"{entry.path}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest().encode()
 
 
 def _hcl_policy(text: str, where: str) -> Iterator[tuple[str, dict]]:
