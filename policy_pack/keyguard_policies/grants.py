@@ -68,16 +68,21 @@ def _head(pattern: str) -> int:
     return min(stars) if stars else len(pattern)
 
 
+_NONE: frozenset[int] = frozenset()
+
+
 @functools.lru_cache(maxsize=65536)
 def _after(pattern: str, text: str) -> frozenset[int]:
     """The pattern positions reachable after reading `text`. While the text is within the
     pattern's literal head only one position is possible, so that part is a string comparison."""
-    tokens = _tokens(pattern)
     head = _head(pattern)
     if len(text) <= head:
-        return frozenset(_closure(tokens, {len(text)})) if pattern.startswith(text) else frozenset()
+        if not pattern.startswith(text):
+            return _NONE
+        return frozenset(_closure(_tokens(pattern), {len(text)}))
     if not text.startswith(pattern[:head]):
-        return frozenset()
+        return _NONE  # most patterns of a stack name other resources: no tokens needed to tell
+    tokens = _tokens(pattern)
     states = _closure(tokens, {head})
     for c in text[head:]:
         states = _step(tokens, states, c)
@@ -89,21 +94,25 @@ def _after(pattern: str, text: str) -> frozenset[int]:
 def resource_matches(pattern: str, arn: str) -> bool:
     if _STAR not in pattern and _ONE not in pattern:
         return pattern == arn
-    return len(_tokens(pattern)) in _after(pattern, arn)
+    states = _after(pattern, arn)
+    return bool(states) and len(_tokens(pattern)) in states
 
 
 def may_match_under(pattern: str, prefix: str) -> bool:
     """Whether the pattern matches some ARN that starts with `prefix` and goes on (an object of a bucket)."""
-    tokens = _tokens(pattern)
-    return any(i < len(tokens) for i in _after(pattern, prefix))
+    states = _after(pattern, prefix)
+    return bool(states) and any(i < len(_tokens(pattern)) for i in states)
 
 
 def covers_all_under(pattern: str, prefix: str) -> bool:
     """Whether the pattern matches every ARN that starts with `prefix` and goes on: after the prefix
     only stars that cross colons are left (`bucket/*`, `*`, `arn:aws:s3:::ai-*`). Other patterns
     that happen to cover everything (rare) are not recognised, which can only keep a grant alive."""
+    states = _after(pattern, prefix)
+    if not states:
+        return False
     tokens = _tokens(pattern)
-    return any(i < len(tokens) and all(kind == _STAR_ALL for kind, _ in tokens[i:]) for i in _after(pattern, prefix))
+    return any(i < len(tokens) and all(kind == _STAR_ALL for kind, _ in tokens[i:]) for i in states)
 
 
 def covers_action(statement: Statement, action: str) -> bool:
