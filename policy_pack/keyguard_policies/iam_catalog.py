@@ -43,6 +43,7 @@ def is_known_service(prefix: str) -> bool:
     return fold(prefix) in _loaded().services
 
 
+@functools.lru_cache(maxsize=16384)
 def lookup(action: str) -> Action | None:
     """The catalog entry of an exact action name (IAM matches names case-insensitively)."""
     service, sep, name = action.partition(":")
