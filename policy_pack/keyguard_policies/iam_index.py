@@ -336,7 +336,12 @@ class _Lazy(Mapping):
 @functools.lru_cache(maxsize=1)
 def index() -> Index:
     payload, source = load_payload()
-    return Index(payload, source)
+    try:
+        return Index(payload, source)
+    except Exception:  # noqa: BLE001 - a cached payload this code cannot read: build it again, in memory
+        if source != "cache":
+            raise
+        return Index(build_payload(data_file().read_bytes()), "memory")
 
 
 def main(argv: list[str]) -> int:
