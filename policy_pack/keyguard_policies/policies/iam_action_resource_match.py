@@ -4,10 +4,9 @@ writes). Both directions are checked: each action needs a matching resource, and
 resource may belong to a service none of the statement's actions belongs to. An ARN of the
 actions' own service that no action uses (the bucket next to `bucket/*` for `s3:GetObject`) is
 harmless (SPEC)."""
-import fnmatch
 import functools
 
-from .. import iam_catalog
+from .. import action_patterns, iam_catalog
 from ..least_privilege import DOCUMENT_TYPES, shorten, split_arn, statement_checks
 from . import Violation
 
@@ -21,10 +20,7 @@ def _describe(action) -> str:
     return "which applies to " + iam_catalog.describe_resource_types(action)
 
 
-@functools.lru_cache(maxsize=4096)
-def _services(action: str) -> frozenset[str]:
-    """The services (lower case) of the catalog actions an action string matches."""
-    return frozenset(a.service.lower() for a in iam_catalog.expand(action))
+_services = iam_catalog.services_of  # the services (lower case) of the actions an action string matches
 
 
 @functools.lru_cache(maxsize=65536)
@@ -39,7 +35,7 @@ def _foreign(arn: str, granted: list[str]) -> bool:
     if service is None:
         return True
     if "*" in service or "?" in service:
-        return not any(fnmatch.fnmatchcase(s, service) for a in granted for s in _services(a))
+        return not any(action_patterns.matches(service, s) for a in granted for s in _services(a))
     return not any(service in _services(a) for a in granted)
 
 
@@ -51,12 +47,12 @@ def _judge(document, statement, resources):
     named = [r for r in resources if r != "*"] or list(resources)
     granted = []
     for action in statement.actions:
-        expanded = iam_catalog.expand(action)
-        if not expanded:
+        count = iam_catalog.match_count(action)
+        if not count:
             continue  # unknown: iam-known-actions reports it
         granted.append(action)
         if not any(iam_catalog.pattern_matches(action, r) for r in named):
-            shown = expanded[0] if len(expanded) == 1 else None
+            shown = iam_catalog.expand(action)[0] if count == 1 else None
             detail = _describe(shown) if shown else "none of whose actions apply to them"
             yield Violation(f"{document.path} {statement.label} grants {action} on {shorten(named)}, "
                             f"{detail}", evidence=statement.evidence())

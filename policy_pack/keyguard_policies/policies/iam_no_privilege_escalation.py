@@ -1,11 +1,10 @@
 """Actions that let the holder grant itself more (data/privilege_escalation.json, with sources)
 are never granted to workload credentials, however their resource is scoped."""
-import fnmatch
 import functools
 import json
 from importlib import resources as _resources
 
-from .. import iam_catalog
+from .. import action_patterns, iam_catalog
 from ..least_privilege import DOCUMENT_TYPES, statement_checks, shorten
 from . import Violation
 
@@ -16,16 +15,15 @@ SUPPORTED_RESOURCES = DOCUMENT_TYPES  # every type that carries an IAM policy do
 @functools.lru_cache(maxsize=1)
 def escalation_actions() -> frozenset[str]:
     data = json.loads(_resources.files("keyguard_policies").joinpath("data/privilege_escalation.json").read_text())
-    return frozenset(a.lower() for a in data["actions"])
+    return frozenset(action_patterns.fold(a) for a in data["actions"])
 
 
 @functools.lru_cache(maxsize=4096)
 def _matched(pattern: str) -> frozenset[str]:
     """The escalation actions one action string grants (IAM matches names case-insensitively)."""
-    pattern = pattern.lower()
-    if not iam_catalog.is_pattern(pattern):
-        return frozenset({pattern}) & escalation_actions()
-    return frozenset(a for a in escalation_actions() if fnmatch.fnmatchcase(a, pattern))
+    if not action_patterns.is_pattern(pattern):
+        return frozenset({action_patterns.fold(pattern)}) & escalation_actions()
+    return frozenset(a for a in escalation_actions() if action_patterns.matches(pattern, a))
 
 
 def _names(patterns) -> frozenset[str]:

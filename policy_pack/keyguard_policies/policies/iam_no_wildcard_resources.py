@@ -18,22 +18,17 @@ def _granted(actions: tuple[str, ...]) -> list[str]:
     (a wildcard with how many such actions it covers)."""
     shown = []
     for action in actions:
-        scoped = iam_catalog.resource_level_names(action)
+        scoped = iam_catalog.resource_level_count(action)
         if scoped:
-            shown.append(action if not iam_catalog.is_pattern(action) else f"{action} ({len(scoped)} actions)")
+            shown.append(action if not iam_catalog.is_pattern(action) else f"{action} ({scoped} actions)")
     return shown
-
-
-@functools.lru_cache(maxsize=1)
-def _resource_level_count() -> int:
-    return len(iam_catalog.resource_level_names("*"))
 
 
 @functools.lru_cache(maxsize=1024)
 def _granted_except(not_actions: tuple[str, ...]) -> tuple[str, ...]:
     """What NotAction with Allow grants: every resource-level action it does not list."""
     excluded = set().union(*(iam_catalog.resource_level_names(p) for p in not_actions))
-    left = _resource_level_count() - len(excluded)
+    left = iam_catalog.resource_level_count("*") - len(excluded)
     return (f"every action but {shorten(not_actions)} ({left} actions)",) if left else ()
 
 

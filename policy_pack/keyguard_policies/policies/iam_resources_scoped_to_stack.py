@@ -44,7 +44,7 @@ def _services_reached(statement) -> set[str]:
     if statement.not_actions:
         excluded = set().union(*(iam_catalog.resource_level_names(p) for p in statement.not_actions))
         return {s for s in SERVICES if set(iam_catalog.resource_level_names(f"{s}:*")) - excluded}
-    return {a.service.lower() for p in statement.actions for a in iam_catalog.expand(p) if a.resource_level}
+    return set().union(*(iam_catalog.services_of(p, resource_level=True) for p in statement.actions))
 
 
 def check_stack(stack, params):

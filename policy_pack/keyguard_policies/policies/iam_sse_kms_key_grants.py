@@ -46,13 +46,14 @@ class _Buckets:
                 self.by_name.setdefault(name, []).append(entry)
             if not names:
                 self.unnamed.append(entry)
+        self.position = {id(entry): i for i, entry in enumerate(self.all)}
 
     def candidates(self, document) -> list[tuple]:
         """The buckets an Allow statement of the document may reach with an object read or write."""
         grants = [s for s in document.statements if s.allows and any(covers_action(s, a) for a in S3_ACTIONS)]
         if not grants:
             return []
-        found = {entry[0].urn for entry in self.unnamed}
+        found = {id(entry): entry for entry in self.unnamed}
         for statement in grants:
             if statement.not_resources:
                 return self.all
@@ -60,8 +61,9 @@ class _Buckets:
                 name = _bucket_of(pattern)
                 if name is _ANY_BUCKET:
                     return self.all
-                found.update(entry[0].urn for entry in self.by_name.get(name, ()))
-        return [entry for entry in self.all if entry[0].urn in found]
+                found.update((id(entry), entry) for entry in self.by_name.get(name, ()))
+        # in the stack's order, without walking every bucket of a large stack for each document
+        return sorted(found.values(), key=lambda entry: self.position[id(entry)])
 
 
 _ANY_BUCKET = object()
