@@ -28,6 +28,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping, NamedTuple
 
+from .cache_trust import make_directory, read_trusted
+
 LAYOUT = 4                      # bump when the payload's shape changes
 MAGIC = b"KGIAMIX\x00"
 
@@ -218,11 +220,8 @@ def _sha256(data: bytes) -> str:
 def read_cache(path: Path, data: Path, stat: _Stat) -> tuple[bytes | None, bool]:
     """(the payload, whether the header should be rewritten) when the file is whole and built from
     the catalog `data` as it is now; (None, False) when it is missing, damaged or stale."""
-    try:
-        blob = path.read_bytes()
-    except OSError:
-        return None, False
-    if not blob.startswith(MAGIC):
+    blob = read_trusted(path)
+    if blob is None or not blob.startswith(MAGIC):
         return None, False
     try:
         header, payload = marshal.loads(blob[len(MAGIC):])
@@ -245,7 +244,7 @@ def write_cache(path: Path, payload: bytes, data_sha: str, stat: _Stat) -> bool:
     """Atomic (a whole file or none), and silent on failure: the cache only saves time."""
     header = (LAYOUT, stat.size, stat.mtime_ns, data_sha, _sha256(payload))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_directory(path.parent)
         import tempfile
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
         try:

@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
+from .cache_trust import make_directory, read_trusted
+
 MAGIC = b"KGPARSE1"
 LIMIT = 512  # entries per kind
 
@@ -29,9 +31,8 @@ def _entry(kind: str, key: bytes) -> Path:
 
 def read(kind: str, key: bytes) -> tuple[bool, Any]:
     """(True, value) for a whole entry, (False, None) for a missing or damaged one."""
-    try:
-        blob = _entry(kind, key).read_bytes()
-    except OSError:
+    blob = read_trusted(_entry(kind, key))
+    if blob is None:
         return False, None
     if len(blob) < len(MAGIC) + 32 or not blob.startswith(MAGIC):
         return False, None
@@ -53,7 +54,7 @@ def write(kind: str, key: bytes, value: Any) -> None:
     path = _entry(kind, key)
     try:
         import tempfile
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_directory(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
         try:
             with os.fdopen(fd, "wb") as handle:
