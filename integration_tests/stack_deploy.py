@@ -126,9 +126,10 @@ def workspace(root: Path, toolchain: Mapping[str, str], *, endpoint: str, region
     return ws
 
 
-def up(ws: Workspace, *extra: str) -> subprocess.CompletedProcess:
-    """`pulumi up --policy-pack policy_pack` of the workspace; a failure raises with the CLI's output."""
-    proc = ws.run("up", "--yes", "--skip-preview", *ws.policy_args(), *extra, timeout=UP_TIMEOUT)
+def up(ws: Workspace, *extra: str, policy: bool = True) -> subprocess.CompletedProcess:
+    """`pulumi up --policy-pack policy_pack` of the workspace (without the pack if not `policy`); a
+    failure raises with the CLI's output."""
+    proc = ws.run("up", "--yes", "--skip-preview", *(ws.policy_args() if policy else []), *extra, timeout=UP_TIMEOUT)
     if proc.returncode != 0:
         raise DeployError(f"pulumi up exited {proc.returncode}:\n{output_of(proc)[-6000:]}")
     return proc
