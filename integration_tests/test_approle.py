@@ -213,9 +213,13 @@ def test_revoking_the_token_revokes_the_credentials_it_read(app, vault, vault_ba
 def test_revoked_tokens_credentials_stop_working(iam_enforced, app, vault, vault_backend, settings):
     client, _ = app
     issued = _read_then_revoke_token(client, vault, vault_backend, iam_enforced, settings)
+    # unknown keys, answered as AWS answers them: S3 InvalidAccessKeyId, STS InvalidClientTokenId
     with pytest.raises(botocore.exceptions.ClientError) as caught:
         iam_enforced.client("s3", issued.credentials).list_objects_v2(Bucket=iam_enforced.stack.bucket)
     assert caught.value.response.get("Error", {}).get("Code", "") == "InvalidAccessKeyId"
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        iam_enforced.client("sts", issued.credentials).get_caller_identity()
+    assert caught.value.response.get("Error", {}).get("Code", "") == "InvalidClientTokenId"
 
 
 # --- broad ACL policies the pack flags, tried on the real Vault -------------------------------------------

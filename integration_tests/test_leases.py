@@ -17,8 +17,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 #: Short TTLs (seconds) of the expiry scenarios: long enough for the one or two calls a test makes
 #: while the lease lives, even on a loaded 2-core machine; short enough to wait for.
-SHORT_DEFAULT_TTL = 15
-SHORT_MAX_TTL = 30
+SHORT_DEFAULT_TTL = 10
+SHORT_MAX_TTL = 20
 #: Bound (seconds), after a lease's end, on Vault's expiration manager revoking it and deleting the user.
 EXPIRY_WAIT = 240
 POLL = 1.0
@@ -115,24 +115,34 @@ def _wait_until_gone(deployment, user: str, lease_ends: float) -> None:
         time.sleep(POLL)
 
 
-def test_short_ttl_mount_expires_its_credentials(vault, short_backend, deployment):
+@pytest.fixture(scope="module")
+def short_lived(short_backend, vault, deployment) -> tuple[clients.IssuedCredentials, float, str]:
+    """Credentials of the short-TTL mount, issued once for both expiry tests (so their waits overlap),
+    used once while their lease lives and never renewed: (credentials, when issued, their IAM user)."""
     issued_at = time.monotonic()
     issued = clients.issue_credentials(vault, short_backend.path, short_backend.role)
-    assert issued.lease_duration == SHORT_DEFAULT_TTL
-    renewed = vault.sys.renew_lease(lease_id=issued.lease_id, increment=3600)   # capped at the mount's max
-    assert 0 < renewed["lease_duration"] <= SHORT_MAX_TTL
+    deployment.client("s3", issued.credentials).list_objects_v2(Bucket=deployment.stack.bucket)  # they work now
     user = _owner(deployment, issued.credentials.access_key_id)
     assert user is not None
-    _wait_until_gone(deployment, user, lease_ends=issued_at + SHORT_MAX_TTL)
+    return issued, issued_at, user
+
+
+def test_short_ttl_mount_expires_its_credentials(vault, short_backend, short_lived, deployment):
+    issued, issued_at, user = short_lived
+    assert issued.lease_duration == SHORT_DEFAULT_TTL
+    # renewal is capped at the mount's max (shown on a lease of its own, revoked at once)
+    other = clients.issue_credentials(vault, short_backend.path, short_backend.role)
+    try:
+        renewed = vault.sys.renew_lease(lease_id=other.lease_id, increment=3600)
+        assert 0 < renewed["lease_duration"] <= SHORT_MAX_TTL
+    finally:
+        vault.sys.revoke_lease(lease_id=other.lease_id)
+    _wait_until_gone(deployment, user, lease_ends=issued_at + SHORT_DEFAULT_TTL)
     assert _owner(deployment, issued.credentials.access_key_id) is None
 
 
 @pytest.mark.iam_enforcement
-def test_short_ttl_credentials_stop_working(iam_enforced, vault, short_backend):
-    issued_at = time.monotonic()
-    issued = clients.issue_credentials(vault, short_backend.path, short_backend.role)
-    iam_enforced.client("s3", issued.credentials).list_objects_v2(Bucket=iam_enforced.stack.bucket)  # works now
-    user = _owner(iam_enforced, issued.credentials.access_key_id)
-    assert user is not None
+def test_short_ttl_credentials_stop_working(iam_enforced, short_lived):
+    issued, issued_at, user = short_lived   # worked while the lease lived (the fixture used them)
     _wait_until_gone(iam_enforced, user, lease_ends=issued_at + SHORT_DEFAULT_TTL)
     _keys_rejected(iam_enforced, issued.credentials)
