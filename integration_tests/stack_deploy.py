@@ -106,23 +106,26 @@ def stack_config(endpoint: str, vault_address: str, vault_root: AwsCredentials, 
 
 def workspace(root: Path, toolchain: Mapping[str, str], *, endpoint: str, region: str, credentials: AwsCredentials,
               vault_address: str, vault_token: str, vault_mount_type: str, vault_root: AwsCredentials,
-              names: StackNames, tls_only_bucket_policy: bool, stack: Path = STACK,
-              config: Mapping[str, Any] | None = None) -> Workspace:
-    """A copy of `stack` (default: the real one) with its config for these servers, ready for `up`.
-    `credentials` are what the aws provider signs with (the harness's administrator)."""
-    ws = Workspace(stack, root=root, tool_env=toolchain, env={
+              names: StackNames, tls_only_bucket_policy: bool) -> Workspace:
+    """A copy of stack/ with its config for these servers, ready for `up`. `credentials` are what the
+    aws provider signs with (the harness's administrator)."""
+    ws = Workspace(STACK, root=root, tool_env=toolchain, env={
         "AWS_ACCESS_KEY_ID": credentials.access_key_id, "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
         "AWS_DEFAULT_REGION": region, "AWS_REGION": region, "VAULT_TOKEN": vault_token,
         "KEYGUARD_VAULT_AWS_MOUNT_TYPE": vault_mount_type})
     plain, secret = stack_config(endpoint, vault_address, vault_root, names,
                                  tls_only_bucket_policy=tls_only_bucket_policy)
-    plain.update({key: str(value) for key, value in (config or {}).items()})
     args = ["config", "set-all"]
     for key, value in plain.items():
         args += ["--plaintext", f"{key}={value}"]
-    for key, value in secret.items():
-        args += ["--secret", f"{key}={value}"]
     ws.run(*args, check=True)
+    for key, value in secret.items():
+        # through stdin: never on a command line (ps) nor in an error message
+        proc = subprocess.run([ws.pulumi_bin, "config", "set", "--secret", key], input=value, cwd=ws.dir,
+                              env=ws.env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise DeployError(f"pulumi config set --secret {key} exited {proc.returncode}: "
+                              f"{proc.stderr.replace(value, '<redacted>')[-2000:]}")
     return ws
 
 
