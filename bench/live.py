@@ -1,9 +1,11 @@
 """`python -m bench.live`: `keyguard audit --live` against a moto server started here.
 
-1. The design (provisioned with the integration suite's own `design.py`, plus its Vault mount,
-   AppRole mount, ACL policy and role in a dev Vault when the cached build exists), audited with
-   `keyguard audit --live --state` of its export: wall time of the whole command (interpreter
-   start-up included), best and median of several runs. Target < 2 s.
+1. The stack (`stack/`) deployed by the real CLI, `pulumi up --policy-pack policy_pack` through the
+   offline toolchain (built or reused), on that moto server and a dev Vault (the cached build);
+   with --quick or --no-vault only its AWS resources are deployed (`pulumi up --target`, no Vault;
+   without the pack, which would judge the skipped Vault resources from their empty old state).
+   Audited with `keyguard audit --live --state` of `pulumi stack export`: wall time of the whole
+   command (interpreter start-up included), best and median of several runs. Target < 2 s.
 2. Discovery (`keyguard audit --live`, no export) over N buckets and N KMS keys for growing N
    (default 100, 300, 1000): wall time and time per resource. Target < 30 s at 1,000 of each.
 
@@ -80,10 +82,10 @@ def _tree_cpu(pid: int) -> float:
 
 def _populate(endpoint: str, region: str, start: int, stop: int, prefix: str) -> None:
     """Buckets and keys [start, stop): each bucket encrypted with its key, as the design's."""
-    from integration_tests import design
+    from integration_tests import clients
     from integration_tests.harness import BOOTSTRAP
-    kms = design.aws_client("kms", endpoint, BOOTSTRAP, region)
-    s3 = design.aws_client("s3", endpoint, BOOTSTRAP, region)
+    kms = clients.aws_client("kms", endpoint, BOOTSTRAP, region)
+    s3 = clients.aws_client("s3", endpoint, BOOTSTRAP, region)
 
     def one(i: int) -> None:
         key = kms.create_key()["KeyMetadata"]
@@ -98,36 +100,53 @@ def _populate(endpoint: str, region: str, start: int, stop: int, prefix: str) ->
         list(pool.map(one, range(start, stop)))
 
 
-def _design(workdir: Path, region: str, with_vault: bool, runs: int, workers: int) -> dict[str, Any]:
-    from integration_tests import design, live_export, servers
+#: The program's AWS resources (type, name): what `--target` deploys when there is no Vault.
+AWS_RESOURCES = (("aws:kms/key:Key", "ai-app-kms-key"), ("aws:kms/alias:Alias", "ai-app-kms-alias"),
+                 ("aws:s3/bucket:Bucket", "ai-app-data"),
+                 ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                  "ai-app-data-encryption"),
+                 ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "ai-app-data-public-access"),
+                 ("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "ai-app-data-ownership"),
+                 ("aws:iam/policy:Policy", "vault-user-boundary"))
+
+
+def _deploy(workdir: Path, endpoint: str, vault: Any, log) -> Path:
+    """`pulumi up --policy-pack policy_pack` of stack/ on the emulator (and Vault); its export's path.
+    moto cannot evaluate the TLS-only bucket policy's condition: deployed without it, as in the
+    integration suite (keyguard:tlsOnlyBucketPolicy=false)."""
+    from integration_tests import pulumi_cli, stack_deploy
+    from integration_tests.harness import BOOTSTRAP
+    log("building or reusing the offline Pulumi toolchain ...")
+    ws = stack_deploy.workspace(workdir / "stack", pulumi_cli.prepare_toolchain(), endpoint=endpoint,
+                                region="us-east-1", credentials=BOOTSTRAP,
+                                vault_address=vault.address if vault else "", vault_token=vault.token if vault else "",
+                                vault_mount_type=vault.aws_mount_type if vault else "aws", vault_root=BOOTSTRAP,
+                                names=stack_deploy.StackNames(), tls_only_bucket_policy=False)
+    targets: list[str] = []
+    if vault is None:
+        targets = [arg for type_, name in AWS_RESOURCES
+                   for arg in ("--target", f"urn:pulumi:{ws.stack_name}::keyguard::{type_}::{name}")]
+    log("pulumi up of the stack ...")
+    stack_deploy.up(ws, *targets, policy=vault is not None)
+    export = workdir / "design-export.json"
+    export.write_text(json.dumps(stack_deploy.export(ws)))
+    return export
+
+
+def _design(workdir: Path, region: str, with_vault: bool, runs: int, workers: int, log) -> dict[str, Any]:
+    from integration_tests import servers
     from integration_tests.harness import BOOTSTRAP, start_own_vault
-    from keyguard.sources.pulumi_config import stack_config
-    from keyguard_stack.settings import StackSettings
-    settings = StackSettings.from_config(stack_config("dev", REPO / "stack"))
     moto = servers.start_moto(workdir)
     vault = None
     try:
-        deployed = design.provision_design(moto.url, BOOTSTRAP, settings, apply_bucket_policy=False)
         env = {**os.environ, "AWS_ENDPOINT_URL": moto.url, "AWS_REGION": region, "AWS_DEFAULT_REGION": region,
                "AWS_ACCESS_KEY_ID": BOOTSTRAP.access_key_id, "AWS_SECRET_ACCESS_KEY": BOOTSTRAP.secret_access_key,
                "KEYGUARD_LIVE_WORKERS": str(workers)}
         env.pop("VAULT_ADDR", None)
-        export_path = workdir / "design-export.json"
         if with_vault:
             vault = start_own_vault(servers.build_vault(), workdir)
-            client = vault.client()
-            backend = design.configure_vault(client, settings, deployed, BOOTSTRAP, moto.url,
-                                             mount_type=servers.build_vault().aws_mount_type)
-            approle = live_export.configure_approle(client, backend.path, backend.role)
-            export = live_export.build(settings, deployed, backend, BOOTSTRAP, approle, "123456789012", region)
             env.update(VAULT_ADDR=vault.address, VAULT_TOKEN=vault.token)
-        else:
-            backend = design.VaultBackend(settings.vault_backend_path, settings.vault_role_name, "aws")
-            approle = live_export.AppRole("approle", "ai-app-creds", "", "ai-app")
-            export = live_export.build(settings, deployed, backend, BOOTSTRAP, approle, "123456789012", region)
-            export["deployment"]["resources"] = [r for r in export["deployment"]["resources"]
-                                                 if not r["type"].startswith("vault:")]
-        export_path.write_text(json.dumps(export))
+        export_path = _deploy(workdir, moto.url, vault, log)
         times, cpus, report = [], [], {}
         for _ in range(runs):
             seconds, report = _keyguard(["--live", "--state", str(export_path)], env)
@@ -137,7 +156,7 @@ def _design(workdir: Path, region: str, with_vault: bool, runs: int, workers: in
                 "runs": [round(t, 3) for t in times], "keyguard_cpu_seconds": round(min(cpus), 3),
                 "resources": report["summary"]["resources"],
                 "passed": report["summary"]["passed"], "drift": report["summary"]["drift"],
-                "vault": with_vault}
+                "vault": with_vault, "deployed_by": "pulumi up"}
     finally:
         moto.stop()
         if vault is not None and vault.server is not None:
@@ -194,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="keyguard-bench-live-") as tmp:
         workdir = Path(tmp)
         log("live audit of the design ...")
-        design = _design(workdir, region, with_vault, 1 if args.quick else args.runs, args.workers)
+        design = _design(workdir, region, with_vault, 1 if args.quick else args.runs, args.workers, log)
         discovery = _discovery(workdir, region, sizes, args.workers, log)
     largest = discovery[-1]
     figures = {

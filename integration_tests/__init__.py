@@ -1,5 +1,6 @@
-"""Integration tests: the design deployed on a real AWS emulator (moto server, LocalStack) and a real
-dev-mode Vault server, started by the scripts in `localstack/`. Run: `pytest integration_tests`."""
+"""Integration tests: the stack (`stack/`) deployed by the real Pulumi CLI (`pulumi up --policy-pack`,
+keyguard's offline toolchain) on a real AWS emulator (moto server, LocalStack) and a real dev-mode
+Vault server, started by the scripts in `localstack/`. Run: `pytest integration_tests`."""
 import sys
 from pathlib import Path
 

@@ -3,6 +3,9 @@
 - `emulator` is parametrized over the AWS emulators: ["moto", "localstack"] (KEYGUARD_EMULATORS=moto
   picks one), or ["external"] when AWS_ENDPOINT_URL names one that runs already (docker-compose).
 - `vault_server` is a dev-mode Vault per emulator, or the one at VAULT_ADDR (with VAULT_TOKEN).
+- `deployment` is the real program, `stack/`, deployed once per emulator by the real CLI
+  (`pulumi up --policy-pack policy_pack`, stack_deploy.py) on that emulator and Vault; the runtime
+  scenarios read its names and ARNs from `pulumi stack export`.
 - The one-time preparation (building Vault, LocalStack's venv) runs right after collection, outside
   any test's timeout; a failure there becomes an ERROR of every test that needs that server.
 
@@ -22,9 +25,9 @@ import pytest
 from keyguard.sources.pulumi_config import stack_config
 from keyguard_stack.settings import StackSettings  # importable through __init__.py
 
-from . import design, harness, pulumi_cli, servers
-from .harness import (BOOTSTRAP, EMULATOR_KINDS, IAM_ENFORCEMENT_REASON, Deployment, Emulator, VaultServer,
-                      start_emulator, start_own_vault)
+from . import clients, harness, pulumi_cli, servers, stack_deploy
+from .harness import (BOOTSTRAP, EMULATOR_KINDS, IAM_ENFORCEMENT_REASON, Deployment, Emulator, VaultBackend,
+                      VaultServer, start_emulator, start_own_vault)
 
 HERE = Path(__file__).resolve().parent
 
@@ -117,33 +120,55 @@ def emulator(request: pytest.FixtureRequest, settings: StackSettings, session_di
 
 
 @pytest.fixture(scope="session")
-def deployment(emulator: Emulator, settings: StackSettings) -> Iterator[Deployment]:
-    """The design provisioned on the emulator from the stack's values, plus a bucket that is NOT the
-    application's. On moto, IAM enforcement is switched on once everything is set up."""
-    endpoint = emulator.endpoint
+def deployment(emulator: Emulator, vault_server: VaultServer, pulumi_toolchain: dict[str, str],
+               session_dir: Path) -> Iterator[Deployment]:
+    """`stack/` deployed by `pulumi up --policy-pack policy_pack` on the emulator and the session's
+    Vault, plus what the harness adds around it: its administrator, Vault's root IAM user (created
+    with the bootstrap credentials; its keys reach Vault as stack config, the secret one as a Pulumi
+    secret) and a bucket that is NOT the application's. On moto, IAM enforcement is switched on once
+    everything is deployed."""
+    endpoint, region = emulator.endpoint, emulator.region
     if emulator.kind == "moto":
         servers.set_moto_iam_enforcement(endpoint, False)
-    admin = design.create_iam_user_with_keys(endpoint, BOOTSTRAP, emulator.region,
-                                             design.unique_name("keyguard-admin"), design.ADMIN_DOCUMENT)
-    vault_root = design.create_iam_user_with_keys(endpoint, admin, emulator.region,
-                                                  design.unique_name("vault-root"), design.VAULT_ROOT_DOCUMENT)
-    # The TLS-only bucket policy is left out on moto: moto ignores its aws:SecureTransport condition
-    # and would deny every object request (see design.provision_design).
-    provisioned = design.provision_design(endpoint, admin, settings, apply_bucket_policy=emulator.kind != "moto")
-    other_bucket = design.unique_name("other-data")
-    s3 = design.aws_client("s3", endpoint, admin, emulator.region)
-    s3.create_bucket(Bucket=other_bucket)
-    s3.put_object(Bucket=other_bucket, Key="not-for-the-app.txt", Body=b"someone else's data")
-    account = design.aws_client("sts", endpoint, admin, emulator.region).get_caller_identity()["Account"]
-    if emulator.kind == "moto":
-        servers.set_moto_iam_enforcement(endpoint, True)
-        emulator.enforces_iam = True
+    admin = clients.create_iam_user_with_keys(endpoint, BOOTSTRAP, region, clients.unique_name("keyguard-admin"),
+                                              clients.ADMIN_DOCUMENT)
+    vault_root = clients.create_iam_user_with_keys(endpoint, admin, region, clients.unique_name("vault-root"),
+                                                   clients.VAULT_ROOT_DOCUMENT)
+    # Servers of the session's own take the stack's own names; servers given from outside get names of
+    # this run's own (Vault mounts and policies are global, a KMS alias name is unique per account).
+    external = emulator.server is None or vault_server.server is None
+    names = (stack_deploy.StackNames.prefixed(clients.unique_name(f"aws-ai-app-{emulator.kind}")) if external
+             else stack_deploy.StackNames())
+    # moto 5.2.5 cannot evaluate the TLS-only bucket policy's aws:SecureTransport condition: it applies
+    # the Deny to every object request, TLS or not, whoever asks (moto/iam/policy_conditions.py treats an
+    # operator it does not know, here Bool, as matching; s3/responses.py checks the bucket policy on every
+    # object request). On moto the stack is therefore deployed with keyguard:tlsOnlyBucketPolicy=false,
+    # the stack's documented switch for such an emulator, and the export says so (no BucketPolicy);
+    # LocalStack, which stores bucket policies without evaluating them, gets the policy.
+    ws = stack_deploy.workspace(session_dir / f"stack-{emulator.kind}", pulumi_toolchain, endpoint=endpoint,
+                                region=region, credentials=admin, vault_address=vault_server.address,
+                                vault_token=vault_server.token, vault_mount_type=vault_server.aws_mount_type,
+                                vault_root=vault_root, names=names, tls_only_bucket_policy=emulator.kind != "moto")
     try:
-        yield Deployment(emulator=emulator, admin=admin, vault_root=vault_root, design=provisioned,
-                         other_bucket=other_bucket, account=account)
+        up = stack_deploy.up(ws)
+        stack = stack_deploy.DeployedStack.from_export(stack_deploy.export(ws))
+        other_bucket = clients.unique_name("other-data")
+        s3 = clients.aws_client("s3", endpoint, admin, region)
+        s3.create_bucket(Bucket=other_bucket)
+        s3.put_object(Bucket=other_bucket, Key="not-for-the-app.txt", Body=b"someone else's data")
+        account = clients.aws_client("sts", endpoint, admin, region).get_caller_identity()["Account"]
+        if emulator.kind == "moto":
+            servers.set_moto_iam_enforcement(endpoint, True)
+            emulator.enforces_iam = True
+        yield Deployment(emulator=emulator, admin=admin, vault_root=vault_root, stack=stack,
+                         other_bucket=other_bucket, account=account, workspace=ws,
+                         up_output=pulumi_cli.output_of(up))
     finally:
         if emulator.kind == "moto" and emulator.server is None:
             servers.set_moto_iam_enforcement(endpoint, False)  # leave an external moto as we found it
+        if external:  # servers of our own die with the session; others get the stack destroyed
+            ws.run("destroy", "--yes", timeout=stack_deploy.UP_TIMEOUT)
+        ws.cleanup()
 
 
 @pytest.fixture
@@ -183,26 +208,41 @@ def vault(vault_server: VaultServer) -> Any:
 
 
 @pytest.fixture(scope="session")
-def vault_backend(vault: Any, vault_server: VaultServer, deployment: Deployment,
-                  settings: StackSettings) -> Iterator[design.VaultBackend]:
-    """The stack's AWS secrets mount and role, configured in Vault through hvac."""
-    path = settings.vault_backend_path
-    if vault_server.server is None:  # a shared Vault: a mount of our own, removed afterwards
-        path = design.unique_name(f"{path}-{deployment.emulator.kind}")
-    backend = design.configure_vault(vault, settings, deployment.design, deployment.vault_root,
-                                     deployment.emulator.endpoint, path=path,
-                                     mount_type=vault_server.aws_mount_type)
+def vault_backend(deployment: Deployment, vault_server: VaultServer) -> VaultBackend:
+    """The deployed stack's AWS secrets mount and role."""
+    return VaultBackend(path=deployment.stack.backend_path, role=deployment.stack.role,
+                        mount_type=vault_server.aws_mount_type)
+
+
+@pytest.fixture(scope="module")
+def own_vault(vault_build: servers.VaultBuild, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VaultServer]:
+    """A dev Vault of the module's own (no emulator behind it), stopped after the module."""
+    vault = start_own_vault(vault_build, tmp_path_factory.mktemp("own-vault"))
     try:
-        yield backend
+        yield vault
     finally:
-        if vault_server.server is None:
-            vault.sys.disable_secrets_engine(path)  # revokes its leases: Vault deletes the IAM users
+        assert vault.server is not None
+        vault.server.stop()
 
 
 @pytest.fixture
-def issued(vault: Any, vault_backend: design.VaultBackend) -> Iterator[design.IssuedCredentials]:
-    """Credentials of the stack's role, revoked after the test."""
-    credentials = design.issue_credentials(vault, vault_backend.path, vault_backend.role)
+def sealed_vault(vault_build: servers.VaultBuild, tmp_path: Path) -> Iterator[VaultServer]:
+    """A dev Vault of the test's own, sealed (the session's Vault is never sealed)."""
+    vault = start_own_vault(vault_build, tmp_path)
+    try:
+        client = vault.client(timeout=3)
+        client.sys.seal()
+        assert client.sys.is_sealed() is True
+        yield vault
+    finally:
+        assert vault.server is not None
+        vault.server.stop()
+
+
+@pytest.fixture
+def issued(vault: Any, vault_backend: VaultBackend) -> Iterator[clients.IssuedCredentials]:
+    """Credentials of the deployed stack's role, revoked after the test."""
+    credentials = clients.issue_credentials(vault, vault_backend.path, vault_backend.role)
     try:
         yield credentials
     finally:

@@ -9,7 +9,8 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from . import design, servers
+from . import clients, servers
+from .stack_deploy import DeployedStack
 
 EMULATOR_KINDS = ("moto", "localstack")
 IAM_ENFORCEMENT_REASON = ("needs IAM enforcement, which only moto provides offline: {kind} accepts "
@@ -76,18 +77,32 @@ def start_emulator(kind: str, workdir: Path) -> servers.ServerProcess:
 
 @dataclasses.dataclass
 class Deployment:
+    """The session's stack, deployed by `pulumi up` on `emulator`, and the harness's own pieces around
+    it: its administrator, Vault's root user, and a bucket that is NOT the application's."""
+
     emulator: Emulator
-    admin: design.AwsCredentials
-    vault_root: design.AwsCredentials
-    design: design.Design
+    admin: clients.AwsCredentials
+    vault_root: clients.AwsCredentials
+    stack: DeployedStack
     other_bucket: str
     account: str
+    workspace: Any = dataclasses.field(repr=False)   # the pulumi_workspace.Workspace the stack lives in
+    up_output: str = dataclasses.field(repr=False)   # what `pulumi up` printed (stdout and stderr)
 
-    def client(self, service: str, credentials: design.AwsCredentials | None = None) -> Any:
-        return design.aws_client(service, self.emulator.endpoint, credentials or self.admin, self.emulator.region)
+    def client(self, service: str, credentials: clients.AwsCredentials | None = None) -> Any:
+        return clients.aws_client(service, self.emulator.endpoint, credentials or self.admin, self.emulator.region)
 
 
-BOOTSTRAP = design.AwsCredentials("testing", "testing")
+BOOTSTRAP = clients.AwsCredentials("testing", "testing")
+
+
+@dataclasses.dataclass(frozen=True)
+class VaultBackend:
+    """The deployed AWS secrets mount and the stack's role on it."""
+
+    path: str
+    role: str
+    mount_type: str
 
 
 @dataclasses.dataclass
@@ -97,8 +112,8 @@ class VaultServer:
     server: servers.ServerProcess | None
     aws_mount_type: str
 
-    def client(self, timeout: float = design.VAULT_TIMEOUT) -> Any:
-        return design.vault_client(self.address, self.token, timeout=timeout)
+    def client(self, timeout: float = clients.VAULT_TIMEOUT) -> Any:
+        return clients.vault_client(self.address, self.token, timeout=timeout)
 
     def __repr__(self) -> str:
         return f"VaultServer(address={self.address!r}, token=<redacted>)"

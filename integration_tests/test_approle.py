@@ -1,5 +1,5 @@
-"""Scenario: the AI application's whole way through Vault, as the stack configures it (AppRole
-mount, role and ACL policy from program.py's own settings and `app_acl_policy`): log in with role id
+"""Scenario: the AI application's whole way through Vault, as the deployed stack configured it (the
+AppRole mount, role and ACL policy `pulumi up` created from program.py): log in with role id
 + secret id, get a token carrying exactly the stack's policy (plus Vault's `default`), read AWS
 credentials, write and read an object encrypted with the stack key; the same token is denied
 everywhere else; used-up and expired secret ids do not log in; token TTLs are the stack's; revoking
@@ -18,34 +18,27 @@ import pytest
 from tests.baseline import run as run_policy
 from tests.baseline import with_acl_policy
 
-from . import design
+from . import clients
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 SHORT_SECRET_ID_TTL = 2   # seconds; only ever used after it has expired, so load cannot make it flaky
-SECRET_ID_TIDY_WAIT = 240  # bound on Vault's periodic tidy (every 60 s) deleting an expired secret id
-REVOCATION_WAIT = 60      # bound on Vault deleting the IAM user of a revoked token's lease
+SECRET_ID_TIDY_WAIT = 300  # bound on Vault's periodic tidy (every 60 s) deleting an expired secret id
+REVOCATION_WAIT = 180     # bound on Vault deleting the IAM user of a revoked token's lease (a loaded machine)
 
 
 @pytest.fixture(scope="module")
-def approle(vault, vault_server, vault_backend, settings):
-    """The stack's AppRole mount, role and ACL policy (own names on a shared Vault, removed afterwards)."""
-    shared = vault_server.server is None
-    mount = design.unique_name(settings.approle_path) if shared else None
-    policy = design.unique_name(settings.vault_policy_name) if shared else None
-    login = design.configure_approle(vault, settings, vault_backend, mount=mount, policy=policy)
-    try:
-        yield login
-    finally:
-        if shared:
-            vault.sys.disable_auth_method(login.mount)
-            vault.sys.delete_policy(login.policy)
+def approle(deployment) -> clients.AppRoleLogin:
+    """The deployed stack's AppRole mount, role and ACL policy, and the role id Vault gave the role."""
+    stack = deployment.stack
+    return clients.AppRoleLogin(mount=stack.approle_mount, role=stack.approle_role, policy=stack.acl_policy,
+                                role_id=stack.role_id)
 
 
 @pytest.fixture
 def app(vault, vault_server, approle):
     """The application logged in: (its client, the auth block of the login); its token revoked after."""
-    client, auth = design.app_login(vault_server.address, approle, design.new_secret_id(vault, approle))
+    client, auth = clients.app_login(vault_server.address, approle, clients.new_secret_id(vault, approle))
     try:
         yield client, auth
     finally:
@@ -58,8 +51,8 @@ def app(vault, vault_server, approle):
 @pytest.fixture(scope="module")
 def other_role(vault, vault_backend, deployment):
     """Another role of the same engine, which the application's token must not read."""
-    name = design.unique_name("other-app")
-    design.write_role(vault, vault_backend.path, name, "iam_user", deployment.design.role_document)
+    name = clients.unique_name("other-app")
+    clients.write_role(vault, vault_backend.path, name, "iam_user", deployment.stack.role_document)
     return name
 
 
@@ -72,14 +65,14 @@ def test_login_token_carries_exactly_the_stacks_policy(app, approle, settings):
 
 def test_the_token_reads_credentials_that_reach_the_stack_key(app, vault, vault_backend, deployment):
     client, _ = app
-    issued = design.issue_credentials(client, vault_backend.path, vault_backend.role)
+    issued = clients.issue_credentials(client, vault_backend.path, vault_backend.role)
     try:
         s3 = deployment.client("s3", issued.credentials)
-        s3.put_object(Bucket=deployment.design.bucket, Key="approle/app.txt", Body=b"model weights")
-        assert s3.get_object(Bucket=deployment.design.bucket, Key="approle/app.txt")["Body"].read() == b"model weights"
-        head = deployment.client("s3").head_object(Bucket=deployment.design.bucket, Key="approle/app.txt")
+        s3.put_object(Bucket=deployment.stack.bucket, Key="approle/app.txt", Body=b"model weights")
+        assert s3.get_object(Bucket=deployment.stack.bucket, Key="approle/app.txt")["Body"].read() == b"model weights"
+        head = deployment.client("s3").head_object(Bucket=deployment.stack.bucket, Key="approle/app.txt")
         assert head["ServerSideEncryption"] == "aws:kms"
-        assert head["SSEKMSKeyId"] in (deployment.design.key_arn, deployment.design.key_id)
+        assert head["SSEKMSKeyId"] in (deployment.stack.key_arn, deployment.stack.key_id)
     finally:
         vault.sys.revoke_lease(lease_id=issued.lease_id)
 
@@ -111,12 +104,12 @@ def test_the_token_is_denied_everywhere_else(app, approle, vault_backend, other_
 
 
 def test_a_used_up_secret_id_cannot_log_in(vault, vault_server, approle, settings):
-    secret_id = design.new_secret_id(vault, approle)
+    secret_id = clients.new_secret_id(vault, approle)
     tokens = []
     for _ in range(settings.secret_id_num_uses):
-        tokens.append(design.app_login(vault_server.address, approle, secret_id)[1]["client_token"])
+        tokens.append(clients.app_login(vault_server.address, approle, secret_id)[1]["client_token"])
     with pytest.raises(hvac.exceptions.VaultError) as caught:
-        design.app_login(vault_server.address, approle, secret_id)
+        clients.app_login(vault_server.address, approle, secret_id)
     assert "invalid role or secret id" in str(caught.value).lower()
     for token in tokens:
         vault.auth.token.revoke(token)
@@ -136,7 +129,7 @@ def test_an_expired_secret_id_cannot_log_in(vault, vault_server, approle):
     """Vault 1.21's AppRole does not compare a secret id's expiration time at login: the periodic tidy
     (run by the rollback manager, every minute) deletes expired secret ids, and from then on they no
     longer log in. The test waits for Vault's own tidy (bounded), never triggers it."""
-    secret_id = design.new_secret_id(vault, approle, ttl=f"{SHORT_SECRET_ID_TTL}s")
+    secret_id = clients.new_secret_id(vault, approle, ttl=f"{SHORT_SECRET_ID_TTL}s")
     looked_up = _secret_id_entry(vault, approle, secret_id)
     expires, created = _timestamp(looked_up["expiration_time"]), _timestamp(looked_up["creation_time"])
     assert (expires - created).total_seconds() == pytest.approx(SHORT_SECRET_ID_TTL, abs=1)
@@ -145,10 +138,10 @@ def test_an_expired_secret_id_cannot_log_in(vault, vault_server, approle):
         assert time.monotonic() < deadline, f"expired secret id still stored {SECRET_ID_TIDY_WAIT} s after creation"
         time.sleep(2)
     with pytest.raises(hvac.exceptions.VaultError) as caught:
-        design.app_login(vault_server.address, approle, secret_id)
+        clients.app_login(vault_server.address, approle, secret_id)
     assert "invalid role or secret id" in str(caught.value).lower()
-    fresh = design.new_secret_id(vault, approle)  # the role itself still works
-    vault.auth.token.revoke(design.app_login(vault_server.address, approle, fresh)[1]["client_token"])
+    fresh = clients.new_secret_id(vault, approle)  # the role itself still works
+    vault.auth.token.revoke(clients.app_login(vault_server.address, approle, fresh)[1]["client_token"])
 
 
 def _timestamp(text: str) -> datetime.datetime:
@@ -197,13 +190,13 @@ def _owner(deployment, access_key_id: str) -> str | None:
 def _read_then_revoke_token(client, vault, vault_backend, deployment, settings):
     """The application reads credentials, then its token is revoked; returns them once Vault has
     deleted their IAM user (bounded wait: Vault revokes a token's leases in the background)."""
-    issued = design.issue_credentials(client, vault_backend.path, vault_backend.role)
+    issued = clients.issue_credentials(client, vault_backend.path, vault_backend.role)
     user = _owner(deployment, issued.credentials.access_key_id)
     assert user is not None
-    deployment.client("s3", issued.credentials).list_objects_v2(Bucket=deployment.design.bucket)  # they work
+    deployment.client("s3", issued.credentials).list_objects_v2(Bucket=deployment.stack.bucket)  # they work
     client.auth.token.revoke_self()
     deadline = time.monotonic() + REVOCATION_WAIT
-    while design.iam_user_exists(deployment.emulator.endpoint, deployment.admin, settings.region, user):
+    while clients.iam_user_exists(deployment.emulator.endpoint, deployment.admin, settings.region, user):
         assert time.monotonic() < deadline, f"IAM user {user} still exists {REVOCATION_WAIT} s after the token's revocation"
         time.sleep(0.5)
     with pytest.raises(hvac.exceptions.InvalidRequest):
@@ -220,9 +213,13 @@ def test_revoking_the_token_revokes_the_credentials_it_read(app, vault, vault_ba
 def test_revoked_tokens_credentials_stop_working(iam_enforced, app, vault, vault_backend, settings):
     client, _ = app
     issued = _read_then_revoke_token(client, vault, vault_backend, iam_enforced, settings)
+    # unknown keys, answered as AWS answers them: S3 InvalidAccessKeyId, STS InvalidClientTokenId
     with pytest.raises(botocore.exceptions.ClientError) as caught:
-        iam_enforced.client("s3", issued.credentials).list_objects_v2(Bucket=iam_enforced.design.bucket)
+        iam_enforced.client("s3", issued.credentials).list_objects_v2(Bucket=iam_enforced.stack.bucket)
     assert caught.value.response.get("Error", {}).get("Code", "") == "InvalidAccessKeyId"
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        iam_enforced.client("sts", issued.credentials).get_caller_identity()
+    assert caught.value.response.get("Error", {}).get("Code", "") == "InvalidClientTokenId"
 
 
 # --- broad ACL policies the pack flags, tried on the real Vault -------------------------------------------
@@ -231,10 +228,10 @@ SYS_READER = 'path "sys/mounts" { capabilities = ["read"] }\n'
 
 
 def _token_with(vault, text: str) -> tuple[str, hvac.Client]:
-    name = design.unique_name("flagged")
+    name = clients.unique_name("flagged")
     vault.sys.create_or_update_policy(name=name, policy=text)
     token = vault.auth.token.create(policies=[name], ttl="10m")["auth"]["client_token"]
-    return name, hvac.Client(url=vault.url, token=token, timeout=design.VAULT_TIMEOUT)
+    return name, hvac.Client(url=vault.url, token=token, timeout=clients.VAULT_TIMEOUT)
 
 
 @pytest.mark.parametrize("text,policy,says", [
@@ -263,16 +260,16 @@ def test_flagged_write_on_auth_mints_a_more_powerful_login(vault, vault_server, 
     outcome = run_policy("vault-acl-policy-least-privilege", with_acl_policy(text))
     assert outcome.violations == {("vault-acl-policy-least-privilege", "ai-app-acl-policy")}
     assert any("auth/" in m and "create/update" in m for m in outcome.messages)
-    reader = design.unique_name("sys-reader")
+    reader = clients.unique_name("sys-reader")
     vault.sys.create_or_update_policy(name=reader, policy=SYS_READER)
     name, flagged = _token_with(vault, text)
-    evil = design.unique_name("evil")
+    evil = clients.unique_name("evil")
     try:
         _denied(flagged, "read", "sys/mounts")
         flagged.auth.approle.create_or_update_approle(evil, mount_point=approle.mount, token_policies=[reader])
         role_id = flagged.auth.approle.read_role_id(evil, mount_point=approle.mount)["data"]["role_id"]
         secret_id = flagged.write_data(f"auth/{approle.mount}/role/{evil}/secret-id")["data"]["secret_id"]
-        minted, auth = design.app_login(vault_server.address, design.AppRoleLogin(approle.mount, evil, reader, role_id),
+        minted, auth = clients.app_login(vault_server.address, clients.AppRoleLogin(approle.mount, evil, reader, role_id),
                                         secret_id)
         assert reader in auth["token_policies"]
         assert "sys/" in minted.read("sys/mounts")["data"]
@@ -333,7 +330,7 @@ def test_what_vault_refuses_the_pack_fails_closed_on(vault, text):
     from keyguard_policies.vault_acl import parse
     with pytest.raises(Malformed):
         parse(text)
-    name = design.unique_name("refused")
+    name = clients.unique_name("refused")
     with pytest.raises(hvac.exceptions.InvalidRequest):
         vault.sys.create_or_update_policy(name=name, policy=text)
 
@@ -346,6 +343,6 @@ def test_what_vault_refuses_the_pack_fails_closed_on(vault, text):
 def test_what_the_pack_reads_vault_accepts(vault, text):
     from keyguard_policies.vault_acl import parse
     assert parse(text)
-    name = design.unique_name("accepted")
+    name = clients.unique_name("accepted")
     vault.sys.create_or_update_policy(name=name, policy=text)
     vault.sys.delete_policy(name)

@@ -1,4 +1,4 @@
-"""Scenario: credentials issued by Vault for the stack's role write and read the application's
+"""Scenario: credentials issued by Vault for the deployed stack's role write and read the application's
 objects, and every object comes back encrypted with SSE-KMS under the stack's key."""
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ OBJECTS = {
 }
 
 
-def _same_key(answer: str, design) -> bool:
+def _same_key(answer: str, stack) -> bool:
     """Emulators name the key by ARN (as configured); accept the bare key id too."""
-    return answer in (design.key_arn, design.key_id)
+    return answer in (stack.key_arn, stack.key_id)
 
 
 def test_issued_credentials_are_a_new_iam_user(issued, deployment):
@@ -34,11 +34,11 @@ def test_issued_credentials_are_a_new_iam_user(issued, deployment):
 
 def test_credentials_write_and_read_objects_encrypted_with_the_stack_key(issued, deployment):
     app = deployment.client("s3", issued.credentials)
-    bucket = deployment.design.bucket
+    bucket = deployment.stack.bucket
     for key, body in OBJECTS.items():
         put = app.put_object(Bucket=bucket, Key=key, Body=body)  # no SSE parameter: bucket default applies
         assert put["ServerSideEncryption"] == "aws:kms"
-        assert _same_key(put["SSEKMSKeyId"], deployment.design)
+        assert _same_key(put["SSEKMSKeyId"], deployment.stack)
 
     listed = {item["Key"] for item in app.list_objects_v2(Bucket=bucket)["Contents"]}
     assert set(OBJECTS) <= listed
@@ -47,18 +47,18 @@ def test_credentials_write_and_read_objects_encrypted_with_the_stack_key(issued,
         got = app.get_object(Bucket=bucket, Key=key)
         body = got["Body"].read()
         assert got["ServerSideEncryption"] == "aws:kms", key
-        assert _same_key(got["SSEKMSKeyId"], deployment.design), key
+        assert _same_key(got["SSEKMSKeyId"], deployment.stack), key
         if key in OBJECTS:
             assert hashlib.sha256(body).digest() == hashlib.sha256(OBJECTS[key]).digest()
         head = deployment.client("s3").head_object(Bucket=bucket, Key=key)
         assert head["ServerSideEncryption"] == "aws:kms"
-        assert _same_key(head["SSEKMSKeyId"], deployment.design)
+        assert _same_key(head["SSEKMSKeyId"], deployment.stack)
         assert head.get("BucketKeyEnabled") is True
 
 
 def test_explicit_sse_kms_with_the_stack_key_is_accepted(issued, deployment):
     app = deployment.client("s3", issued.credentials)
-    put = app.put_object(Bucket=deployment.design.bucket, Key="explicit/kms.txt", Body=b"explicit",
-                         ServerSideEncryption="aws:kms", SSEKMSKeyId=deployment.design.key_arn)
+    put = app.put_object(Bucket=deployment.stack.bucket, Key="explicit/kms.txt", Body=b"explicit",
+                         ServerSideEncryption="aws:kms", SSEKMSKeyId=deployment.stack.key_arn)
     assert put["ServerSideEncryption"] == "aws:kms"
-    assert _same_key(put["SSEKMSKeyId"], deployment.design)
+    assert _same_key(put["SSEKMSKeyId"], deployment.stack)

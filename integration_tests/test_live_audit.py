@@ -1,8 +1,7 @@
-"""Scenario: `keyguard audit --live` on the deployed design. The design is provisioned on an emulator
-of its own (so out-of-band changes touch nothing else) and a mount, AppRole mount and ACL policy of
-its own in the session's Vault; its state export is built from the real ids. A live audit of that
-export passes with no drift; each out-of-band change is flagged by the right policy and as drift,
-while `--state` on the same export still passes. Faults never pass."""
+"""Scenario: `keyguard audit --live` on the stack `pulumi up` deployed (the session's), with the export
+the CLI wrote (`pulumi stack export`). A live audit of that export passes with no drift; each
+out-of-band change is flagged by the right policy and as drift, while `--state` on the same export
+still passes; every change is put back before the test ends. Faults never pass."""
 from __future__ import annotations
 
 import contextlib
@@ -20,35 +19,42 @@ import pytest
 from keyguard.cli import main
 from keyguard_policies import catalog
 
-from . import design, live_export, servers
-from .harness import BOOTSTRAP, EMULATOR_KINDS, start_emulator, start_own_vault
+from . import clients, servers, stack_deploy
+from .harness import Deployment
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 FAULT_BOUND = 30.0     # seconds: a dead or sealed server must not hold the audit longer
 ACL_RULE = "vault-acl-policy-least-privilege"   # approle's rule; judged here once it exists
+ACL = "ai-app-acl-policy"                       # the program's resource names
+BACKEND, ROLE, KEY = "ai-app-backend", "ai-app-role", "ai-app-kms-key"
 
 
 class Live:
-    """The design deployed for these tests, its export, and the environment a live audit reads."""
+    """The deployed stack, its export, and the environment a live audit reads (the harness's
+    administrator's keys: on moto IAM enforcement is on)."""
 
-    def __init__(self, endpoint: str, kind: str, region: str, deployed: design.Design, backend: design.VaultBackend,
-                 approle: live_export.AppRole, export: Path, vault_address: str, vault_token: str, account: str):
-        self.endpoint, self.kind, self.region = endpoint, kind, region
-        self.deployed, self.backend, self.approle, self.export = deployed, backend, approle, export
-        self.vault_address, self.vault_token, self.account = vault_address, vault_token, account
+    def __init__(self, deployment: Deployment, export: Path, vault_address: str, vault_token: str):
+        self.deployment, self.stack, self.export = deployment, deployment.stack, export
+        self.endpoint, self.kind = deployment.emulator.endpoint, deployment.emulator.kind
+        self.region, self.account = deployment.emulator.region, deployment.account
+        self.vault_address, self.vault_token = vault_address, vault_token
+        declared = json.loads(export.read_text())["deployment"]["resources"]
+        [acl] = [r for r in declared if r["type"] == "vault:index/policy:Policy"]
+        self.acl_text = acl["inputs"]["policy"]
 
     def env(self, **changes: str | None) -> dict[str, str | None]:
+        admin = self.deployment.admin
         env: dict[str, str | None] = {
             "AWS_ENDPOINT_URL": self.endpoint, "AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region,
-            "AWS_ACCESS_KEY_ID": BOOTSTRAP.access_key_id, "AWS_SECRET_ACCESS_KEY": BOOTSTRAP.secret_access_key,
+            "AWS_ACCESS_KEY_ID": admin.access_key_id, "AWS_SECRET_ACCESS_KEY": admin.secret_access_key,
             "AWS_SESSION_TOKEN": None, "AWS_PROFILE": None, "VAULT_ADDR": self.vault_address,
             "VAULT_TOKEN": self.vault_token, "VAULT_NAMESPACE": None, "KEYGUARD_LIVE_WORKERS": "4"}
         env.update(changes)
         return env
 
     def client(self, service: str) -> Any:
-        return design.aws_client(service, self.endpoint, BOOTSTRAP, self.region)
+        return self.deployment.client(service)
 
 
 @contextlib.contextmanager
@@ -79,35 +85,13 @@ def drifted(report: dict) -> set[tuple[str, str | None]]:
 
 
 @pytest.fixture(scope="module")
-def live(emulator, vault, vault_server, settings, tmp_path_factory) -> Iterator[Live]:
-    kind = emulator.kind if emulator.kind in EMULATOR_KINDS else "moto"
-    workdir = tmp_path_factory.mktemp(f"live-{kind}")
-    server = start_emulator(kind, workdir)
-    backend_path = design.unique_name(f"{settings.vault_backend_path}-live")
-    approle = None
-    try:
-        deployed = design.provision_design(server.url, BOOTSTRAP, settings, apply_bucket_policy=kind != "moto")
-        backend = design.configure_vault(vault, settings, deployed, BOOTSTRAP, server.url, path=backend_path,
-                                         mount_type=vault_server.aws_mount_type)
-        approle = live_export.configure_approle(vault, backend.path, backend.role)
-        account = design.aws_client("sts", server.url, BOOTSTRAP, settings.region).get_caller_identity()["Account"]
-        export = workdir / "export.json"
-        export.write_text(json.dumps(live_export.build(settings, deployed, backend, BOOTSTRAP, approle, account,
-                                                       settings.region)))
-        yield Live(server.url, kind, settings.region, deployed, backend, approle, export, vault_server.address,
-                   vault_server.token, account)
-    finally:
-        server.stop()
-        with contextlib.suppress(Exception):
-            vault.sys.revoke_force(backend_path)
-            vault.sys.disable_secrets_engine(backend_path)
-        if approle is not None:
-            with contextlib.suppress(Exception):
-                vault.sys.disable_auth_method(approle.mount)
-                vault.sys.delete_policy(approle.policy_name)
+def live(deployment, vault_server, tmp_path_factory) -> Live:
+    export = tmp_path_factory.mktemp(f"live-{deployment.emulator.kind}") / "export.json"
+    export.write_text(json.dumps(stack_deploy.export(deployment.workspace)))
+    return Live(deployment, export, vault_server.address, vault_server.token)
 
 
-def test_live_audit_of_the_deployed_design_passes_without_drift(live: Live):
+def test_live_audit_of_the_deployed_stack_passes_without_drift(live: Live):
     code, report, err = audit(live.env(), "--live", "--state", str(live.export))
     assert (code, err) == (0, "")
     assert report["summary"]["passed"] is True
@@ -117,7 +101,7 @@ def test_live_audit_of_the_deployed_design_passes_without_drift(live: Live):
                               if f["kind"] == "unverifiable" and f["enforcement"] == "mandatory"}
     assert mandatory_unverifiable == set()
     # the one advisory check KMS cannot answer: the deletion window is not exposed while the key is live
-    assert findings(report, "unverifiable") == {("kms-key-deletion-window", "ai-app-kms-key")}
+    assert findings(report, "unverifiable") == {("kms-key-deletion-window", KEY)}
     [window] = [f for f in report["findings"] if f["kind"] == "unverifiable"]
     assert "not exposed" in window["message"]
     source = report["source"]
@@ -139,55 +123,55 @@ def test_declared_state_alone_passes(live: Live):
 @contextlib.contextmanager
 def _rotation_disabled(live: Live, vault) -> Iterator[None]:
     kms = live.client("kms")
-    kms.disable_key_rotation(KeyId=live.deployed.key_id)
+    kms.disable_key_rotation(KeyId=live.stack.key_id)
     try:
         yield
     finally:
-        kms.enable_key_rotation(KeyId=live.deployed.key_id, RotationPeriodInDays=365)
+        kms.enable_key_rotation(KeyId=live.stack.key_id, RotationPeriodInDays=365)
 
 
 @contextlib.contextmanager
 def _bucket_aes256(live: Live, vault) -> Iterator[None]:
     s3 = live.client("s3")
-    s3.put_bucket_encryption(Bucket=live.deployed.bucket, ServerSideEncryptionConfiguration={
+    s3.put_bucket_encryption(Bucket=live.stack.bucket, ServerSideEncryptionConfiguration={
         "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
     try:
         yield
     finally:
-        s3.put_bucket_encryption(Bucket=live.deployed.bucket, ServerSideEncryptionConfiguration={"Rules": [{
-            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": live.deployed.key_arn},
+        s3.put_bucket_encryption(Bucket=live.stack.bucket, ServerSideEncryptionConfiguration={"Rules": [{
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": live.stack.key_arn},
             "BucketKeyEnabled": True}]})
 
 
 @contextlib.contextmanager
 def _mount_max_ttl_up(live: Live, vault) -> Iterator[None]:
-    vault.sys.tune_mount_configuration(live.backend.path, max_lease_ttl="768h")
+    vault.sys.tune_mount_configuration(live.stack.backend_path, max_lease_ttl="768h")
     try:
         yield
     finally:
-        vault.sys.tune_mount_configuration(live.backend.path, max_lease_ttl="14400s")
+        vault.sys.tune_mount_configuration(live.stack.backend_path, max_lease_ttl="14400s")
 
 
 @contextlib.contextmanager
 def _role_widened(live: Live, vault) -> Iterator[None]:
     wide = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
-    design.write_role(vault, live.backend.path, live.backend.role, "iam_user", wide,
-                      permissions_boundary_arn=live.deployed.boundary_policy_arn)
+    clients.write_role(vault, live.stack.backend_path, live.stack.role, "iam_user", wide,
+                       permissions_boundary_arn=live.stack.boundary_policy_arn)
     try:
         yield
     finally:
-        design.write_role(vault, live.backend.path, live.backend.role, "iam_user", live.deployed.role_document,
-                          permissions_boundary_arn=live.deployed.boundary_policy_arn)
+        clients.write_role(vault, live.stack.backend_path, live.stack.role, "iam_user", live.stack.role_document,
+                           permissions_boundary_arn=live.stack.boundary_policy_arn)
 
 
 @contextlib.contextmanager
 def _acl_widened(live: Live, vault) -> Iterator[None]:
-    vault.sys.create_or_update_policy(live.approle.policy_name,
-                                      live.approle.policy + 'path "sys/*" {\n  capabilities = ["sudo", "update"]\n}\n')
+    vault.sys.create_or_update_policy(live.stack.acl_policy,
+                                      live.acl_text + 'path "sys/*" {\n  capabilities = ["sudo", "update"]\n}\n')
     try:
         yield
     finally:
-        vault.sys.create_or_update_policy(live.approle.policy_name, live.approle.policy)
+        vault.sys.create_or_update_policy(live.stack.acl_policy, live.acl_text)
 
 
 CHANGES = {
@@ -199,7 +183,7 @@ CHANGES = {
     "mount-max-ttl-up": (_mount_max_ttl_up, "vault-mount-ttl-bounds", "ai-app-backend",
                          ("ai-app-backend", "maxLeaseTtlSeconds")),
     "role-widened": (_role_widened, "iam-no-wildcard-actions", "ai-app-role", ("ai-app-role", "policyDocument")),
-    "acl-widened": (_acl_widened, ACL_RULE, "ai-app-creds", ("ai-app-creds", "policy")),
+    "acl-widened": (_acl_widened, ACL_RULE, ACL, (ACL, "policy")),
 }
 
 
@@ -228,12 +212,12 @@ def test_out_of_band_change_is_flagged_live_and_as_drift(live: Live, vault, chan
 
 
 def test_drift_alone_does_not_block_without_fail_on_drift(live: Live, vault):
-    vault.sys.tune_mount_configuration(live.backend.path, max_lease_ttl="7200s")   # tighter: still compliant
+    vault.sys.tune_mount_configuration(live.stack.backend_path, max_lease_ttl="7200s")   # tighter: still compliant
     try:
         code, report, _ = audit(live.env(), "--live", "--state", str(live.export))
         blocked, _, _ = audit(live.env(), "--live", "--state", str(live.export), "--fail-on-drift")
     finally:
-        vault.sys.tune_mount_configuration(live.backend.path, max_lease_ttl="14400s")
+        vault.sys.tune_mount_configuration(live.stack.backend_path, max_lease_ttl="14400s")
     assert drifted(report) == {("ai-app-backend", "maxLeaseTtlSeconds")}
     [entry] = [f for f in report["findings"] if f["kind"] == "drift"]
     assert (entry["declared"], entry["live"], entry["enforcement"]) == (14400.0, 7200, "advisory")
@@ -245,8 +229,8 @@ def test_resource_deleted_out_of_band_is_drift_and_unverifiable(live: Live, vaul
     export = json.loads(live.export.read_text())
     ghost = json.loads(json.dumps([r for r in export["deployment"]["resources"]
                                    if r["type"] == "vault:index/policy:Policy"][0]))
-    ghost["urn"] = ghost["urn"].replace("ai-app-creds", "deleted-policy")
-    ghost["inputs"]["name"] = ghost["outputs"]["name"] = ghost["id"] = design.unique_name("never-created")
+    ghost["urn"] = ghost["urn"].replace(ACL, "deleted-policy")
+    ghost["inputs"]["name"] = ghost["outputs"]["name"] = ghost["id"] = clients.unique_name("never-created")
     export["deployment"]["resources"].append(ghost)
     path = tmp_path / "export.json"
     path.write_text(json.dumps(export))
@@ -257,7 +241,7 @@ def test_resource_deleted_out_of_band_is_drift_and_unverifiable(live: Live, vaul
         assert code == 1
 
 
-def test_discovery_finds_the_design_and_judges_it(live: Live):
+def test_discovery_finds_the_deployed_stack_and_judges_it(live: Live):
     import contextlib as _c
 
     from keyguard.sources import live as live_source
@@ -269,13 +253,13 @@ def test_discovery_finds_the_design_and_judges_it(live: Live):
     with _environment(live.env()):
         discovered = live_source.run(None, 4, Quiet())
     names = {(r.type.split(":")[-1], r.name) for r in discovered.resources}
-    backend, approle = live.backend, live.approle
-    assert {("Key", live.deployed.key_id), ("Alias", live.deployed.alias), ("Bucket", live.deployed.bucket),
-            ("BucketServerSideEncryptionConfiguration", f"{live.deployed.bucket}-encryption"),
-            ("Policy", live.deployed.boundary_policy_arn.rsplit("/", 1)[-1]),
-            ("SecretBackend", backend.path), ("SecretBackendRole", f"{backend.path}/{backend.role}"),
-            ("AuthBackend", approle.mount), ("AuthBackendRole", f"{approle.mount}/{approle.role}"),
-            ("Policy", approle.policy_name)} <= names
+    stack = live.stack
+    assert {("Key", stack.key_id), ("Alias", stack.alias), ("Bucket", stack.bucket),
+            ("BucketServerSideEncryptionConfiguration", f"{stack.bucket}-encryption"),
+            ("Policy", stack.boundary_policy_arn.rsplit("/", 1)[-1]),
+            ("SecretBackend", stack.backend_path), ("SecretBackendRole", f"{stack.backend_path}/{stack.role}"),
+            ("AuthBackend", stack.approle_mount), ("AuthBackendRole", f"{stack.approle_mount}/{stack.approle_role}"),
+            ("Policy", stack.acl_policy)} <= names
     assert not {n for t, n in names if t == "Policy" and n in ("root", "default")}
     assert not {n for t, n in names if t == "BucketPublicAccessBlock"}   # judged by no policy: not read
     assert discovered.gaps == [] and discovered.drift == []
@@ -283,9 +267,9 @@ def test_discovery_finds_the_design_and_judges_it(live: Live):
 
     code, report, err = audit(live.env(), "--live")
     assert err == "" and report["source"]["kind"] == "live" and report["source"]["path"] == ""
-    assert ("kms-key-deletion-window", live.deployed.key_id) in findings(report, "unverifiable")
-    ours = {live.deployed.key_id, live.deployed.bucket, f"{live.deployed.bucket}-encryption",
-            f"{backend.path}/{backend.role}", backend.path, approle.policy_name, f"{approle.mount}/{approle.role}"}
+    assert ("kms-key-deletion-window", live.stack.key_id) in findings(report, "unverifiable")
+    ours = {stack.key_id, stack.bucket, f"{stack.bucket}-encryption", f"{stack.backend_path}/{stack.role}",
+            stack.backend_path, stack.acl_policy, f"{stack.approle_mount}/{stack.approle_role}"}
     assert {(p, n) for p, n in findings(report, "violation") if n in ours} == set()
     assert report["summary"]["drift"] == 0   # nothing declared: nothing to drift from
 
@@ -328,19 +312,14 @@ def test_vault_that_never_answers_makes_vault_checks_unverifiable(live: Live):
     assert any("timeout" in m or "unreachable" in m for m in messages)
 
 
-def test_sealed_vault_never_passes(live: Live, vault_build, tmp_path):
-    sealed = start_own_vault(vault_build, tmp_path)
-    try:
-        sealed.client().sys.seal()
-        started = time.monotonic()
-        code, report, _ = audit(live.env(VAULT_ADDR=sealed.address, VAULT_TOKEN=sealed.token),
-                                "--live", "--state", str(live.export))
-        only, none, err = audit(live.env(VAULT_ADDR=sealed.address, VAULT_TOKEN=sealed.token),
-                                "--live", "--state", str(_only(live.export, tmp_path, "vault:")))
-        assert time.monotonic() - started < FAULT_BOUND
-    finally:
-        assert sealed.server is not None
-        sealed.server.stop()
+def test_sealed_vault_never_passes(live: Live, sealed_vault, tmp_path):
+    sealed = sealed_vault
+    started = time.monotonic()
+    code, report, _ = audit(live.env(VAULT_ADDR=sealed.address, VAULT_TOKEN=sealed.token),
+                            "--live", "--state", str(live.export))
+    only, none, err = audit(live.env(VAULT_ADDR=sealed.address, VAULT_TOKEN=sealed.token),
+                            "--live", "--state", str(_only(live.export, tmp_path, "vault:")))
+    assert time.monotonic() - started < FAULT_BOUND
     assert code == 1 and ("vault-mount-ttl-bounds", "ai-app-backend") in findings(report, "unverifiable")
     assert any("sealed" in f["message"] for f in report["findings"] if f["kind"] == "unverifiable")
     assert (only, none) == (2, None) and "sealed" in err and sealed.token not in err
@@ -364,21 +343,21 @@ def test_emulator_gone_never_passes(live: Live, tmp_path):
 
 def _reader_token(vault, live: Live) -> str:
     from keyguard.permissions import render
-    name = design.unique_name("keyguard-live-audit")
-    vault.sys.create_or_update_policy(name, render("vault", {"AwsMount": live.backend.path,
-                                                             "AppRoleMount": live.approle.mount}))
+    name = clients.unique_name("keyguard-live-audit")
+    vault.sys.create_or_update_policy(name, render("vault", {"AwsMount": live.stack.backend_path,
+                                                             "AppRoleMount": live.stack.approle_mount}))
     return vault.auth.token.create(policies=[name], ttl="10m", no_default_policy=True)["auth"]["client_token"]
 
 
-def _reader_keys(live: Live, drop: str | None = None) -> design.AwsCredentials:
+def _reader_keys(live: Live, drop: str | None = None) -> clients.AwsCredentials:
     from keyguard.permissions import render
     document = json.loads(render("aws", {
-        "Region": live.region, "Account": live.account, "KeyId": live.deployed.key_id,
-        "Bucket": live.deployed.bucket, "PolicyName": live.deployed.boundary_policy_arn.rsplit("/", 1)[-1]}))
+        "Region": live.region, "Account": live.account, "KeyId": live.stack.key_id,
+        "Bucket": live.stack.bucket, "PolicyName": live.stack.boundary_policy_arn.rsplit("/", 1)[-1]}))
     if drop:
         document["Statement"] = [s for s in document["Statement"] if not s["Action"][0].startswith(drop + ":")]
-    return design.create_iam_user_with_keys(live.endpoint, BOOTSTRAP, live.region,
-                                            design.unique_name("keyguard-auditor"), as_moto_evaluates(document))
+    return clients.create_iam_user_with_keys(live.endpoint, live.deployment.admin, live.region,
+                                             clients.unique_name("keyguard-auditor"), as_moto_evaluates(document))
 
 
 def as_moto_evaluates(document: dict) -> dict:
@@ -399,24 +378,18 @@ def as_moto_evaluates(document: dict) -> dict:
     return out
 
 
-def test_shipped_read_only_permissions_are_enough_and_missing_ones_are_unverifiable(live: Live, vault):
-    if live.kind != "moto":
-        pytest.skip("needs IAM enforcement, which only moto provides offline: "
-                    f"{live.kind} accepts every request whatever the caller's policy")
+@pytest.mark.iam_enforcement
+def test_shipped_read_only_permissions_are_enough_and_missing_ones_are_unverifiable(live: Live, iam_enforced, vault):
     token = _reader_token(vault, live)
     full, without_kms = _reader_keys(live), _reader_keys(live, drop="kms")
-    servers.set_moto_iam_enforcement(live.endpoint, True)
-    try:
-        env = {"AWS_ACCESS_KEY_ID": full.access_key_id, "AWS_SECRET_ACCESS_KEY": full.secret_access_key,
-               "VAULT_TOKEN": token}
-        code, report, err = audit(live.env(**env), "--live", "--state", str(live.export))
-        env.update(AWS_ACCESS_KEY_ID=without_kms.access_key_id, AWS_SECRET_ACCESS_KEY=without_kms.secret_access_key)
-        denied, denied_report, _ = audit(live.env(**env), "--live", "--state", str(live.export))
-    finally:
-        servers.set_moto_iam_enforcement(live.endpoint, False)
+    env = {"AWS_ACCESS_KEY_ID": full.access_key_id, "AWS_SECRET_ACCESS_KEY": full.secret_access_key,
+           "VAULT_TOKEN": token}
+    code, report, err = audit(live.env(**env), "--live", "--state", str(live.export))
+    env.update(AWS_ACCESS_KEY_ID=without_kms.access_key_id, AWS_SECRET_ACCESS_KEY=without_kms.secret_access_key)
+    denied, denied_report, _ = audit(live.env(**env), "--live", "--state", str(live.export))
     assert (code, err) == (0, ""), json.dumps(report["findings"], indent=1)
     assert drifted(report) == set()
-    assert findings(report, "unverifiable") == {("kms-key-deletion-window", "ai-app-kms-key")}
+    assert findings(report, "unverifiable") == {("kms-key-deletion-window", KEY)}
     assert denied == 1 and denied_report["summary"]["passed"] is False
     unverifiable = findings(denied_report, "unverifiable")
     assert {("kms-key-rotation-enabled", "ai-app-kms-key"), ("kms-key-policy-no-public-principal", "ai-app-kms-key"),

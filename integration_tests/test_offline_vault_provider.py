@@ -1,16 +1,14 @@
-"""keyguard's offline `vault` provider on a real dev Vault, called as the engine calls it: the AppRole
-types (auth backend with tune, role with roleId output, policy) and the AWS secrets mount are created,
-read, updated and deleted for real."""
+"""keyguard's offline `vault` provider on a real dev Vault (`own_vault`, conftest.py), called as the
+engine calls it: the AppRole types (auth backend with tune, role with roleId output, policy) and the
+AWS secrets mount (with its root keys) are created, read, updated and deleted for real."""
 from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Iterator
 
 import pytest
 
-from . import pulumi_cli, servers
-from .harness import VaultServer, start_own_vault
+from . import pulumi_cli
 
 sys.path.insert(0, str(pulumi_cli.REPO / "toolchain" / "providers"))
 
@@ -41,16 +39,6 @@ def pv(value) -> PropertyValue:
 
 def urn(type_: str, name: str) -> str:
     return f"urn:pulumi:dev::keyguard::{type_}::{name}"
-
-
-@pytest.fixture(scope="module")
-def own_vault(vault_build: servers.VaultBuild, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VaultServer]:
-    vault = start_own_vault(vault_build, tmp_path_factory.mktemp("provider-vault"))
-    try:
-        yield vault
-    finally:
-        assert vault.server is not None
-        vault.server.stop()
 
 
 @pytest.fixture
@@ -102,3 +90,26 @@ def test_credential_type_outside_vaults_set_fails_check(provider):
                                               {k: pv(v) for k, v in {"backend": "aws", "name": "r",
                                                                       "credentialType": "root_user"}.items()}, b"")))
     assert [f.property for f in checked.failures] == ["credentialType"]
+
+
+def test_secret_backend_root_keys_reach_vault_and_come_back_secret(provider, own_vault):
+    """The engine may hand the keys unmarked (a program that did not use get_secret): the provider
+    still returns both as secrets, as pulumi-vault's schema marks them, and Vault gets them."""
+    type_ = "vault:aws/secretBackend:SecretBackend"
+    checked = run(provider.check(CheckRequest(urn(type_, "aws"), {}, {
+        "path": pv("aws-provider-test"), "region": pv("us-east-1"), "accessKey": pv("AKIAKEYGUARDTEST0001"),
+        "secretKey": pv("not-a-real-secret-key"), "defaultLeaseTtlSeconds": pv(60), "maxLeaseTtlSeconds": pv(120)},
+        b"")))
+    assert not checked.failures
+    assert checked.inputs["secretKey"].is_secret and checked.inputs["accessKey"].is_secret
+    created = run(provider.create(CreateRequest(urn(type_, "aws"), checked.inputs, 0, False)))
+    try:
+        assert created.properties["secretKey"].is_secret and created.properties["accessKey"].is_secret
+        assert not created.properties["path"].is_secret
+        root = own_vault.client().read("aws-provider-test/config/root")["data"]
+        assert root["access_key"] == "AKIAKEYGUARDTEST0001" and "secret_key" not in root
+        read = run(provider.read(ReadRequest(urn(type_, "aws"), created.resource_id, created.properties,
+                                             checked.inputs)))
+        assert read.properties["secretKey"].is_secret
+    finally:
+        run(provider.delete(DeleteRequest(urn(type_, "aws"), created.resource_id, created.properties, 0)))

@@ -1,22 +1,21 @@
-"""Scenario: iam-sse-kms-key-grants matters at run time. With IAM enforcement (moto), credentials Vault
-issues for a role document the policy flags (the seed's, or the stack's without its KMS statement) are
-denied kms:GenerateDataKey and kms:Decrypt on the stack key, the two calls S3 makes with the caller's
-permissions to write and read an SSE-KMS object. moto's S3 does not make those calls itself, so the
-test makes them directly, as S3 would.
+"""Scenario: iam-sse-kms-key-grants matters at run time, on the deployed stack. With IAM enforcement
+(moto), credentials Vault issues on the deployed mount for a role document the policy flags (the seed's,
+or the deployed role's without its KMS statement) are denied kms:GenerateDataKey and kms:Decrypt on the
+stack key, the two calls S3 makes with the caller's permissions to write and read an SSE-KMS object.
+moto's S3 does not make those calls itself, so the test makes them directly, as S3 would. The verdicts
+come from `keyguard audit --state` of the deployed stack's `pulumi stack export` with the role added.
 
-The allowed side: moto authorizes every KMS request against the resource "*" (it does not look up the
-key ARN of the request), so a grant scoped to the key ARN, as in the stack's own document, is refused
-there although AWS honours it. The control is therefore the stack's document with its KMS statement on
-"*", which the policy passes too (a "*" resource covers the key). LocalStack does not enforce IAM: these
-tests skip there and say so."""
+The allowed side: moto authorizes every KMS request against the resource "*" (moto/core/responses.py
+`call_action`: only IAM, STS and SQS determine a resource), so a grant scoped to the key ARN, as in the
+deployed role's own document, is refused there although AWS honours it. The control is therefore the
+deployed role's document with its KMS statement on "*", which the policy passes too (a "*" resource
+covers the key); it differs from the deployed document in nothing else. LocalStack does not enforce
+IAM: these tests skip there and say so."""
 from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from typing import Any
 
 import botocore.exceptions
@@ -24,44 +23,20 @@ import pytest
 
 from tests.test_seed_document import seed_role_document
 
-from . import design
+from . import clients, stack_deploy
 
 pytestmark = [pytest.mark.integration, pytest.mark.iam_enforcement, pytest.mark.timeout(600)]
 
 POLICY = "iam-sse-kms-key-grants"
-REPO = Path(__file__).resolve().parent.parent
-P = "urn:pulumi:dev::keyguard::"
 
 
-def _verdict(deployment: design.Design, name: str, document: str, tmp_path: Path) -> set[str]:
-    """`keyguard audit --state` of the deployed key, bucket and encryption (their real names and ARNs)
-    and a Vault role with `document` as Vault stores it: the policies the role violates."""
-    key_urn, bucket_urn = P + "aws:kms/key:Key::ai-app-kms-key", P + "aws:s3/bucket:Bucket::ai-app-data"
-    resources = [
-        {"urn": key_urn, "custom": True, "type": "aws:kms/key:Key", "id": deployment.key_id,
-         "inputs": {"customerMasterKeySpec": "SYMMETRIC_DEFAULT", "keyUsage": "ENCRYPT_DECRYPT"},
-         "outputs": {"arn": deployment.key_arn, "keyId": deployment.key_id}},
-        {"urn": bucket_urn, "custom": True, "type": "aws:s3/bucket:Bucket", "id": deployment.bucket,
-         "inputs": {"bucket": deployment.bucket}, "outputs": {"arn": deployment.bucket_arn}},
-        {"urn": P + "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration::"
-                    "ai-app-data-encryption",
-         "custom": True, "type": "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-         "id": deployment.bucket, "dependencies": [bucket_urn, key_urn],
-         "propertyDependencies": {"bucket": [bucket_urn], "rules": [key_urn]},
-         "inputs": {"bucket": deployment.bucket, "rules": [{"applyServerSideEncryptionByDefault": {
-             "sseAlgorithm": "aws:kms", "kmsMasterKeyId": deployment.key_arn}, "bucketKeyEnabled": True}]}},
-        {"urn": P + f"vault:aws/secretBackendRole:SecretBackendRole::{name}", "custom": True,
-         "type": "vault:aws/secretBackendRole:SecretBackendRole", "id": f"aws/roles/{name}",
-         "inputs": {"backend": "aws", "name": name, "credentialType": "iam_user", "policyDocument": document}},
-    ]
-    state = tmp_path / f"state-{name}.json"
-    state.write_text(json.dumps({"version": 3, "deployment": {"resources": resources}}))
-    done = subprocess.run([sys.executable, "-m", "keyguard", "audit", "--state", str(state), "--format", "json",
-                           "--fail-on", "never"], capture_output=True, text=True, timeout=120, cwd=REPO)
-    assert done.returncode == 0, done.stderr
-    findings = json.loads(done.stdout)["findings"]
-    assert not [f for f in findings if f["kind"] == "unverifiable" and f["policy"] == POLICY], findings
-    return {f["policy"] for f in findings if f["kind"] == "violation" and f["urn"].endswith(f"::{name}")}
+def _verdict(deployment, name: str, document: str, tmp_path) -> set[str]:
+    """The policies the role `name` with `document` (as Vault stores it) violates, judged beside the
+    deployed key, bucket and encryption in the deployed stack's export."""
+    report = stack_deploy.audit(stack_deploy.with_role(stack_deploy.export(deployment.workspace), name, document),
+                                tmp_path)
+    assert not [f for f in report["findings"] if f["kind"] == "unverifiable" and f["policy"] == POLICY], report
+    return stack_deploy.violated(report, name)
 
 
 def _without_kms(document: dict[str, Any]) -> dict[str, Any]:
@@ -96,12 +71,12 @@ def _access_denied(call, *args, **kwargs) -> str:
 @pytest.fixture
 def role_for(vault, vault_backend, settings):
     """Write a Vault role with a document, issue its credentials; revoke and delete afterwards."""
-    made: list[tuple[str, design.IssuedCredentials]] = []
+    made: list[tuple[str, clients.IssuedCredentials]] = []
 
-    def make(name: str, document: dict[str, Any]) -> tuple[design.IssuedCredentials, str]:
-        design.write_role(vault, vault_backend.path, name, settings.credential_type, document)
+    def make(name: str, document: dict[str, Any]) -> tuple[clients.IssuedCredentials, str]:
+        clients.write_role(vault, vault_backend.path, name, settings.credential_type, document)
         stored = vault.read(f"{vault_backend.path}/roles/{name}")["data"]["policy_document"]
-        issued = design.issue_credentials(vault, vault_backend.path, name)
+        issued = clients.issue_credentials(vault, vault_backend.path, name)
         made.append((name, issued))
         return issued, stored
 
@@ -117,18 +92,18 @@ def role_for(vault, vault_backend, settings):
 def ciphertext(iam_enforced) -> bytes:
     """A data key S3 would have stored with an object written under the bucket's default encryption."""
     kms = iam_enforced.client("kms")
-    return kms.generate_data_key(KeyId=iam_enforced.design.key_arn, KeySpec="AES_256")["CiphertextBlob"]
+    return kms.generate_data_key(KeyId=iam_enforced.stack.key_arn, KeySpec="AES_256")["CiphertextBlob"]
 
 
 @pytest.mark.parametrize("flagged", ["seed", "stack-without-kms"])
 def test_credentials_for_a_flagged_document_are_denied_the_bucket_key(flagged, iam_enforced, role_for, ciphertext,
                                                                       tmp_path):
-    deployment = iam_enforced.design
+    deployment = iam_enforced.stack
     document = (seed_role_document(deployment.bucket_arn, deployment.key_arn) if flagged == "seed"
                 else _without_kms(deployment.role_document))
     role = f"ai-app-{flagged}"
     issued, stored = role_for(role, document)
-    assert POLICY in _verdict(deployment, role, stored, tmp_path)
+    assert POLICY in _verdict(iam_enforced, role, stored, tmp_path)
 
     # the credentials are valid and S3 itself lets them write and read (moto's S3 skips the KMS calls) ...
     app = iam_enforced.client("s3", issued.credentials)
@@ -144,11 +119,14 @@ def test_credentials_for_a_flagged_document_are_denied_the_bucket_key(flagged, i
 
 def test_credentials_for_a_document_the_policy_passes_use_the_bucket_key(iam_enforced, role_for, ciphertext,
                                                                           tmp_path):
-    deployment = iam_enforced.design
+    deployment = iam_enforced.stack
     role = "ai-app-kms-star"
     issued, stored = role_for(role, _kms_on_star(deployment.role_document))
-    assert POLICY not in _verdict(deployment, role, stored, tmp_path)
-    assert POLICY not in _verdict(deployment, "ai-app", json.dumps(deployment.role_document), tmp_path)
+    assert POLICY not in _verdict(iam_enforced, role, stored, tmp_path)
+    # the deployed role itself, as the stack declares it: passes
+    report = stack_deploy.audit(stack_deploy.export(iam_enforced.workspace), tmp_path)
+    assert POLICY not in stack_deploy.violated(report, "ai-app-role")
+    assert POLICY in {p["name"] for p in report["policies"] if p["status"] == "pass"}
 
     kms = iam_enforced.client("kms", issued.credentials)
     data_key = kms.generate_data_key(KeyId=deployment.key_arn, KeySpec="AES_256")

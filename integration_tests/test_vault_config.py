@@ -1,5 +1,6 @@
-"""Scenario: Vault configured from the stack's values (mount TTLs, role with the stack's document,
-engine endpoints pointing at the emulator), checked by reading Vault's own answers."""
+"""Scenario: Vault as the deployed stack configured it (mount TTLs, role with the stack's document,
+engine endpoints pointing at the emulator, root keys from the stack's config), checked by reading
+Vault's own answers."""
 from __future__ import annotations
 
 import json
@@ -22,10 +23,10 @@ def test_mount_has_the_stack_ttls(vault, vault_backend, settings):
 def test_role_carries_the_stack_document(vault, vault_backend, deployment, settings):
     role = vault.read(f"{vault_backend.path}/roles/{vault_backend.role}")["data"]
     assert role["credential_type"] == settings.credential_type
-    assert json.loads(role["policy_document"]) == role_policy_document(deployment.design.bucket_arn,
-                                                                      deployment.design.key_arn)
+    assert json.loads(role["policy_document"]) == role_policy_document(deployment.stack.bucket_arn,
+                                                                      deployment.stack.key_arn)
     if settings.credential_type == "iam_user":
-        assert role["permissions_boundary_arn"] == deployment.design.boundary_policy_arn
+        assert role["permissions_boundary_arn"] == deployment.stack.boundary_policy_arn
     assert not role.get("policy_arns")
     assert not role.get("iam_groups")
 

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 import pulumi_vault as vault
 
 from .documents import app_acl_policy, bucket_tls_only_policy, role_policy_document
-from .settings import StackSettings
+from .settings import NAMESPACE, StackSettings
 
 AWS_ENDPOINT_SERVICES = ("iam", "kms", "s3", "sts")
 
@@ -40,6 +40,19 @@ def _providers(settings: StackSettings) -> tuple[dict[str, Any], dict[str, Any]]
     return aws_opts, vault_opts
 
 
+def _vault_root_credentials(settings: StackSettings) -> dict[str, Any]:
+    """The AWS keys Vault's engine signs its IAM calls with (config/root), only when configured: the
+    access key id in keyguard:vaultAwsAccessKeyId, the secret key in the SECRET
+    keyguard:vaultAwsSecretAccessKey (`pulumi config set --secret`). Unset, Vault uses its own
+    environment's credentials (instance profile, ...). pulumi-vault stores both as secrets."""
+    secret_key = pulumi.Config(NAMESPACE).get_secret("vaultAwsSecretAccessKey")
+    if bool(settings.vault_aws_access_key_id) != (secret_key is not None):
+        raise ValueError("keyguard:vaultAwsAccessKeyId and keyguard:vaultAwsSecretAccessKey must be set together")
+    if secret_key is None:
+        return {}
+    return {"access_key": settings.vault_aws_access_key_id, "secret_key": secret_key}
+
+
 def define(settings: StackSettings | None = None) -> dict[str, Any]:
     """Declare every resource; returns them by role for tests."""
     settings = settings or read_settings()
@@ -55,7 +68,7 @@ def define(settings: StackSettings | None = None) -> dict[str, Any]:
         rotation_period_in_days=settings.key_rotation_period_days,
         deletion_window_in_days=settings.key_deletion_window_days,
         opts=aws_ro)
-    aws.kms.Alias("ai-app-kms-alias", name="alias/ai-app-data", target_key_id=key.key_id, opts=aws_ro)
+    aws.kms.Alias("ai-app-kms-alias", name=settings.kms_alias_name, target_key_id=key.key_id, opts=aws_ro)
 
     bucket = aws.s3.Bucket("ai-app-data", bucket_prefix=settings.bucket_prefix, opts=aws_ro)
     encryption = aws.s3.BucketServerSideEncryptionConfiguration(
@@ -75,10 +88,12 @@ def define(settings: StackSettings | None = None) -> dict[str, Any]:
     ownership = aws.s3.BucketOwnershipControls(
         "ai-app-data-ownership", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"},
         opts=aws_ro)
-    bucket_policy = aws.s3.BucketPolicy(
-        "ai-app-data-tls-only", bucket=bucket.id,
-        policy=bucket.arn.apply(lambda arn: json.dumps(bucket_tls_only_policy(arn))),
-        opts=pulumi.ResourceOptions(**aws_opts, depends_on=[public_access]))
+    bucket_policy = None
+    if settings.tls_only_bucket_policy:
+        bucket_policy = aws.s3.BucketPolicy(
+            "ai-app-data-tls-only", bucket=bucket.id,
+            policy=bucket.arn.apply(lambda arn: json.dumps(bucket_tls_only_policy(arn))),
+            opts=pulumi.ResourceOptions(**aws_opts, depends_on=[public_access]))
 
     document = pulumi.Output.all(bucket.arn, key.arn).apply(
         lambda arns: json.dumps(role_policy_document(arns[0], arns[1])))
@@ -96,6 +111,7 @@ def define(settings: StackSettings | None = None) -> dict[str, Any]:
         max_lease_ttl_seconds=settings.max_lease_ttl_seconds,
         iam_endpoint=settings.aws_endpoint or None,
         sts_endpoint=settings.aws_endpoint or None,
+        **_vault_root_credentials(settings),
         opts=pulumi.ResourceOptions(**vault_opts))
     role = vault.aws.SecretBackendRole(
         "ai-app-role",

@@ -25,6 +25,13 @@ class StackSettings:
     max_lease_ttl_seconds: int = 14400
     aws_endpoint: str = ""
     vault_address: str = ""
+    # The KMS alias of the key (an account holds one alias of a name: two stacks on one account need two).
+    kms_alias_name: str = "alias/ai-app-data"
+    # The access key id of the IAM user whose keys Vault's AWS engine uses (config/root); its secret
+    # key is the secret config keyguard:vaultAwsSecretAccessKey, read by the program only, never here.
+    vault_aws_access_key_id: str = ""
+    # Only for an emulator that cannot evaluate aws:SecureTransport (moto): see Pulumi.yaml.
+    tls_only_bucket_policy: bool = True
     # The application's way into Vault: an AppRole auth mount, its role, and the ACL policy its tokens carry.
     approle_path: str = "approle"
     approle_default_lease_ttl_seconds: int = 3600
@@ -48,6 +55,9 @@ class StackSettings:
             raise ValueError("keyguard:approleDefaultLeaseTtlSeconds must not exceed keyguard:approleMaxLeaseTtlSeconds")
         if self.token_ttl_seconds > self.token_max_ttl_seconds:
             raise ValueError("keyguard:tokenTtlSeconds must not exceed keyguard:tokenMaxTtlSeconds")
+        if not self.kms_alias_name.startswith("alias/") or self.kms_alias_name.startswith("alias/aws/"):
+            raise ValueError(f"keyguard:kmsAliasName must start with 'alias/' and not name an AWS-managed "
+                             f"alias (alias/aws/...), not {self.kms_alias_name!r}")
         for name in ("token_ttl_seconds", "token_max_ttl_seconds", "secret_id_ttl_seconds", "secret_id_num_uses",
                      "approle_default_lease_ttl_seconds", "approle_max_lease_ttl_seconds"):
             if getattr(self, name) <= 0:  # 0 means "inherit" or "unlimited" in Vault: never a safe setting
@@ -70,11 +80,22 @@ class StackSettings:
                 raw = values[key]
                 if types[name] == "int":
                     kwargs[name] = int(raw)
+                elif types[name] == "bool":
+                    kwargs[name] = _boolean(raw, key)
                 elif types[name].startswith("tuple"):
                     kwargs[name] = _string_list(raw, key)
                 else:
                     kwargs[name] = str(raw)
         return cls(**kwargs)
+
+
+def _boolean(raw: Any, key: str) -> bool:
+    """A boolean setting: a YAML boolean (stack files) or "true"/"false" (what pulumi.Config hands the program)."""
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+        return raw.strip().lower() == "true"
+    raise ValueError(f"{key} must be true or false, not {raw!r}")
 
 
 def _string_list(raw: Any, key: str) -> tuple[str, ...]:

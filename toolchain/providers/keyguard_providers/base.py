@@ -134,6 +134,9 @@ class ResourceType:
     json_inputs: frozenset[str] = frozenset()
     #: defaults the real provider applies at check
     defaults: Mapping[str, Any] = {}
+    #: properties always returned as secrets (the real provider's secret schema properties), whatever
+    #: the program marked
+    secrets: frozenset[str] = frozenset()
 
     def check(self, name: str, olds: dict[str, Any], news: dict[str, Any], seed: bytes) -> list[str]:
         """Normalise `news` in place; return failure messages as "property: reason"."""
@@ -225,7 +228,7 @@ class KeyguardProvider(Provider):
 
     async def check(self, request: CheckRequest) -> CheckResponse:
         handler = self.handler(request.type)
-        secrets: set[str] = set()
+        secrets: set[str] = set(handler.secrets)
         news = plain_map(request.new_inputs, secrets)
         olds = plain_map(request.old_inputs or {})
         failures = handler.check(request.name, olds, news, request.random_seed or b"")
@@ -261,7 +264,7 @@ class KeyguardProvider(Provider):
 
     async def create(self, request: CreateRequest) -> CreateResponse:
         handler = self.handler(request.type)
-        secrets: set[str] = set()
+        secrets: set[str] = set(handler.secrets)
         inputs = plain_map(request.properties, secrets)
         if request.preview:
             return CreateResponse(resource_id=None, properties=out_map(handler.preview_outputs(inputs), secrets))
@@ -270,7 +273,7 @@ class KeyguardProvider(Provider):
 
     async def read(self, request: ReadRequest) -> ReadResponse:
         handler = self.handler(request.type)
-        secrets: set[str] = set()
+        secrets: set[str] = set(handler.secrets)
         state = plain_map(request.properties, secrets)
         inputs = plain_map(request.inputs)
         current = self._call(handler.read, request.resource_id, {**inputs, **state})
@@ -281,7 +284,7 @@ class KeyguardProvider(Provider):
 
     async def update(self, request: UpdateRequest) -> UpdateResponse:
         handler = self.handler(request.type)
-        secrets: set[str] = set()
+        secrets: set[str] = set(handler.secrets)
         olds = plain_map(request.olds)
         news = plain_map(request.news, secrets)
         if request.preview:

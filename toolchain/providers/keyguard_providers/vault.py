@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .base import UNKNOWN, KeyguardProvider, ResourceType, as_int, canonical_json, run, single
+from .base import UNKNOWN, KeyguardProvider, ProviderError, ResourceType, as_int, canonical_json, run, single
 
 VERSION = "7.14.0"
 CREDENTIAL_TYPES = ("iam_user", "assumed_role", "federation_token", "session_token")
@@ -26,6 +26,14 @@ def _ttl(value: Any) -> str | None:
     return None if value is None else f"{as_int(value)}s"
 
 
+def _scrub(text: str, values: dict[str, Any]) -> str:
+    """`text` without any of `values` (the keys sent), whatever Vault chose to echo."""
+    for value in values.values():
+        if isinstance(value, str) and value:
+            text = text.replace(value, "<redacted>")
+    return text.splitlines()[0] if text else ""
+
+
 def _not_found(error: Exception) -> bool:
     import hvac.exceptions
 
@@ -40,6 +48,9 @@ class SecretBackend(ResourceType):
     replace_on = frozenset({"path", "local"})
     computed = ("accessor",)
     defaults = {"path": "aws", "local": False}
+    # pulumi-vault marks both secret; they go to Vault's config/root and nowhere else (never logged;
+    # an error of that write is scrubbed of them, see _root)
+    secrets = frozenset({"accessKey", "secretKey"})
 
     def _config(self, inputs):
         return {"default_lease_ttl": _ttl(inputs.get("defaultLeaseTtlSeconds")),
@@ -52,7 +63,13 @@ class SecretBackend(ResourceType):
                 "role_arn": inputs.get("roleArn"), "sts_region": inputs.get("stsRegion")}
         root = {k: v for k, v in root.items() if v is not None}
         if root:
-            client.write(f"{path}/config/root", **root)
+            try:
+                client.write_data(f"{path}/config/root", data=root)
+            except Exception as error:
+                # hvac's message is Vault's answer, which does not echo the request; still, keep its
+                # first line only, with every value sent replaced
+                raise ProviderError(f"Vault refused {path}/config/root: {type(error).__name__}: "
+                                    f"{_scrub(str(error), root)}") from None
 
     def create(self, client, name, inputs):
         path = inputs["path"].strip("/")
