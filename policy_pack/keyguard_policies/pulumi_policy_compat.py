@@ -31,15 +31,18 @@ Beyond the documented API, and why:
   Analyze with two changes: a `TypedResourcePolicy` whose `resource_types` exclude the request's
   type is answered "not applicable" with its `not_applicable_reason` (what its validate would have
   raised) without converting anything, and the props are converted once per request (each policy
-  still gets its own proxy). Everything else, the response included, is the SDK's
-  (tests/test_pack_startup.py compares both servicers' answers). Its Remediate answers an empty
-  response without converting the props when no policy is at the remediate level.
+  still gets its own proxy; the rules only read props). Everything else, the response included,
+  is the SDK's (tests/test_pack_startup.py compares both servicers' answers). Its Remediate
+  answers an empty response without converting the props when no policy is at the remediate
+  level. `serve` puts it in place of the SDK's class before constructing `PolicyPack`, and starts
+  the pack's warm-up in a thread on the engine's first call (the SDK has no hook after the port
+  is printed).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping, Sequence
 import sys
 import threading
+from collections.abc import Mapping, MutableMapping, Sequence
 from inspect import isawaitable
 from typing import Any, Callable, NoReturn
 
@@ -173,7 +176,6 @@ class _Servicer(_sdk._PolicyAnalyzerServicer):
             except _sdk._NotApplicableError as e:
                 response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or ""))
         return response
-
 
     def Remediate(self, request, context):
         """The SDK's Remediate converts the props before it looks for a policy at the remediate
