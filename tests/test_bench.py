@@ -27,8 +27,8 @@ FIGURES = (
     *(f"audit_seconds_{n}" for n in QUICK_SIZES),
 )
 TARGETED = ("speedup_vs_parliament", "speedup_vs_cloudsplaining", "scaling_slope", "audit_to_parse_floor_ratio",
-            "pack_startup_seconds", "pack_first_answer_seconds", "pack_first_iam_answer_seconds", "analyze_median_ms",
-            "builtin_audit_seconds", "peak_rss_mib")
+            "pack_startup_seconds", "pack_first_answer_seconds", "analyze_median_ms", "builtin_audit_seconds",
+            "peak_rss_mib")
 
 
 @pytest.fixture(scope="module")

@@ -132,20 +132,31 @@ StackValidationPolicy.register(ResourceAndStackPolicy)
 class _Servicer(_sdk._PolicyAnalyzerServicer):
     """The SDK's analyzer servicer with a cheaper Analyze (see the module notes)."""
 
+    def _resource_policies(self) -> list[tuple[Any, bool, frozenset[str] | None]]:
+        """(policy, has_validation, resource types or None) of the resource policies, in order:
+        the policies never change once served, and the ABC isinstance checks are slow."""
+        plan = getattr(self, "_plan", None)
+        if plan is None:
+            plan = self._plan = [
+                (policy, policy.has_validation(),
+                 policy.resource_types if isinstance(policy, TypedResourcePolicy) else None)
+                for policy in self._PolicyAnalyzerServicer__policies if isinstance(policy, ResourceValidationPolicy)]
+        return plan
+
     def Analyze(self, request, _context):
         proto = _sdk.proto
         self._configure_runtime_settings()
         response = proto.AnalyzeResponse()
         deserialized = None
-        for policy in self._PolicyAnalyzerServicer__policies:
+        for policy, has_validation, resource_types in self._resource_policies():
             enforcement_level = self._get_enforcement_level(policy)
-            if enforcement_level == EnforcementLevel.DISABLED or not isinstance(policy, ResourceValidationPolicy):
+            if enforcement_level == EnforcementLevel.DISABLED:
                 continue
-            if not policy.has_validation():
+            if not has_validation:
                 response.not_applicable.append(proto.PolicyNotApplicable(
                     policy_name=policy.name, reason="Policy does not implement validate"))
                 continue
-            if isinstance(policy, TypedResourcePolicy) and request.type not in policy.resource_types:
+            if resource_types is not None and request.type not in resource_types:
                 response.not_applicable.append(proto.PolicyNotApplicable(
                     policy_name=policy.name, reason=policy.not_applicable_reason))
                 continue
