@@ -25,6 +25,7 @@ class PackProcess:
         from pulumi.runtime.proto import analyzer_pb2_grpc
 
         self.pack_dir = Path(pack_dir).resolve()
+        compile_pack(self.pack_dir, python)
         started = time.perf_counter()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
@@ -33,6 +34,7 @@ class PackProcess:
         line = self._read_port_line(timeout)
         self.startup_seconds = time.perf_counter() - started
         self.port = int(line)
+        self._started = started
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
         grpc.channel_ready_future(self.channel).result(timeout=timeout)
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
@@ -50,6 +52,9 @@ class PackProcess:
             self.close()
             raise RuntimeError(f"policy pack did not start: {line!r} {err[-2000:]}")
         return line
+
+    def seconds_since_spawn(self) -> float:
+        return time.perf_counter() - self._started
 
     # --- the calls the CLI makes -------------------------------------------------------
     def info(self):
@@ -108,6 +113,20 @@ class PackProcess:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def compile_pack(pack_dir: Path, python: str = sys.executable) -> None:
+    """Byte-compile the pack's modules before a timed start, as toolchain/pulumi_workspace.py does
+    before the real CLI runs it (where PYTHONDONTWRITEBYTECODE is set, nothing else would)."""
+    packages = [str(p) for p in sorted(Path(pack_dir).iterdir()) if p.is_dir() and (p / "__init__.py").exists()]
+    if not packages:
+        return
+    if python == sys.executable:
+        import compileall
+        for package in packages:
+            compileall.compile_dir(package, quiet=1)
+    else:
+        subprocess.run([python, "-m", "compileall", "-q", *packages], capture_output=True)
 
 
 def merged_config(overrides: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict[str, Any]]:

@@ -22,11 +22,13 @@ FIGURES = (
     "cloudsplaining_docs_per_second", "speedup_vs_parliament", "speedup_vs_parliament_community",
     "speedup_vs_cloudsplaining", "scaling_slope", "scaling_slope_net", "fixed_cost_seconds",
     "parse_floor_seconds", "audit_to_parse_floor_ratio", "audit_to_parse_floor_ratio_net", "peak_rss_mib",
-    "pack_startup_seconds", "analyze_median_ms", "analyze_p99_ms", "builtin_audit_seconds",
+    "pack_startup_seconds", "pack_first_answer_seconds", "pack_first_iam_answer_seconds", "analyze_median_ms",
+    "analyze_p99_ms", "builtin_audit_seconds",
     *(f"audit_seconds_{n}" for n in QUICK_SIZES),
 )
 TARGETED = ("speedup_vs_parliament", "speedup_vs_cloudsplaining", "scaling_slope", "audit_to_parse_floor_ratio",
-            "pack_startup_seconds", "analyze_median_ms", "builtin_audit_seconds", "peak_rss_mib")
+            "pack_startup_seconds", "pack_first_answer_seconds", "analyze_median_ms", "builtin_audit_seconds",
+            "peak_rss_mib")
 
 
 @pytest.fixture(scope="module")

@@ -49,6 +49,7 @@ def ensure_pack_venv(pack: Path = PACK, python: str | None = None) -> Path:
     digest = hashlib.sha256(requirements).hexdigest()
     stamp = venv / ".keyguard-requirements"
     if (venv / "bin" / "python").exists() and stamp.exists() and stamp.read_text() == digest:
+        compile_pack(pack, venv)
         return venv
     python = python or os.environ.get("KEYGUARD_PACK_PYTHON") or shutil.which("python3.11") or sys.executable
     print(f"keyguard: creating {venv} from {pack / 'requirements.txt'}", file=sys.stderr)
@@ -60,7 +61,19 @@ def ensure_pack_venv(pack: Path = PACK, python: str | None = None) -> Path:
         if proc.returncode != 0:
             raise SetupError(f"{' '.join(step[:3])} failed:\n{proc.stderr[-3000:]}")
     stamp.write_text(digest)
+    compile_pack(pack, venv)
     return venv
+
+
+def compile_pack(pack: Path = PACK, venv: Path | None = None) -> None:
+    """Byte-compile the pack's own modules with its python, as pip does for site-packages: the
+    CLI starts the pack once per preview, and where PYTHONDONTWRITEBYTECODE is set (CI images,
+    this toolchain's users) every start would otherwise compile them again. Only stale files are
+    rewritten; a failure here only costs start-up time."""
+    python = (venv or pack / "venv") / "bin" / "python"
+    sources = [str(p) for p in sorted(pack.iterdir()) if p.is_dir() and (p / "__init__.py").exists()]
+    if sources:
+        subprocess.run([str(python), "-m", "compileall", "-q", *sources], capture_output=True)
 
 
 def copy_stack(stack: Path, dest: Path) -> Path:

@@ -13,7 +13,7 @@ from . import catalog
 from .engine import run_resource_rule, run_stack_rule
 from .model import UNVERIFIABLE, Finding, Resource, Stack
 from .policies import RULES, Rule
-from .pulumi_policy_compat import ResourceAndStackPolicy, plain, raise_unverifiable, with_changes
+from .pulumi_policy_compat import ResourceAndStackPolicy, TypedResourcePolicy, plain, raise_unverifiable, with_changes
 
 _LEVELS = {"advisory": EnforcementLevel.ADVISORY, "mandatory": EnforcementLevel.MANDATORY,
            "remediate": EnforcementLevel.REMEDIATE, "disabled": EnforcementLevel.DISABLED}
@@ -47,10 +47,11 @@ def _config_error(rule: Rule, err: catalog.ConfigError, report_violation: Report
 
 def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
     supported = frozenset(rule.SUPPORTED_RESOURCES)
+    not_applicable = f"applies to {', '.join(sorted(supported))}"
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type not in supported:
-            args.not_applicable(f"applies to {', '.join(sorted(supported))}")
+            args.not_applicable(not_applicable)
         try:
             params = _params(rule, args.get_config())
         except catalog.ConfigError as err:
@@ -75,10 +76,11 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
             return None
         return with_changes(args.props, fixed)
 
-    kwargs = dict(validate=validate, remediate=remediate if rule.remediate else None, **_metadata(rule))
+    kwargs = dict(validate=validate, remediate=remediate if rule.remediate else None, resource_types=supported,
+                  not_applicable_reason=not_applicable, **_metadata(rule))
     if rule.stack_part:
         return ResourceAndStackPolicy(_stack_validate(rule, stack_part=True), **kwargs)
-    return ResourceValidationPolicy(**kwargs)
+    return TypedResourcePolicy(**kwargs)
 
 
 def _stack_validate(rule: Rule, stack_part: bool):
