@@ -136,3 +136,26 @@ def test_the_real_index_holds_policy_sentrys_whole_catalog():
         for type_name, resource in service.get("resources", {}).items():
             assert iam_catalog._index().arn_formats[prefix.lower()][type_name] == resource["arn"]
     assert count == iam_catalog.match_count("*") == len(iam_catalog.expand("*"))
+
+
+def test_concurrent_first_callers_share_one_load(monkeypatch):
+    """The pack's warm-up thread and its first Analyze may ask at once: one load, one index."""
+    import threading
+    import time
+
+    loads = []
+
+    def slow_load():
+        loads.append(1)
+        time.sleep(0.05)
+        return object()
+
+    monkeypatch.setattr(iam_index, "_LOADED", [])
+    monkeypatch.setattr(iam_index, "_load", slow_load)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(iam_index.index())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(loads) == 1 and len(got) == 8 and len({id(i) for i in got}) == 1

@@ -17,7 +17,6 @@ in memory. `python -m keyguard_policies.iam_index` builds (or verifies) it ahead
 from __future__ import annotations
 
 import bisect
-import functools
 import hashlib
 import marshal
 import os
@@ -332,8 +331,22 @@ class _Lazy(Mapping):
         return len(self._index.services)
 
 
-@functools.lru_cache(maxsize=1)
+_LOADED: list[Index] = []
+_LOADING = threading.Lock()
+
+
 def index() -> Index:
+    """The process's index, loaded once: concurrent first callers (the pack's warm-up thread and its
+    first Analyze) wait for one load instead of each building it."""
+    if _LOADED:
+        return _LOADED[0]
+    with _LOADING:
+        if not _LOADED:
+            _LOADED.append(_load())
+    return _LOADED[0]
+
+
+def _load() -> Index:
     payload, source = load_payload()
     try:
         return Index(payload, source)
