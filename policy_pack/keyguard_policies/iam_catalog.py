@@ -242,8 +242,97 @@ def resource_matches(action: Action, resource_arn: str) -> bool:
     return bool(action.resource_types) and _types_match(action.service.lower(), action.resource_types, resource_arn)
 
 
+class _ShapeRules(NamedTuple):
+    """What of a concrete ARN a service's formats can tell apart (see `arn_shape`)."""
+    segments: tuple[str, ...]              # the words (runs of letters and digits) of every literal
+    fields: tuple[frozenset[str], ...]     # the literals of the region and account fields
+    width: int                             # the most placeholders in a row in any format
+    words: dict[str, str]                  # word -> what stands for it in a shape (a memo)
+
+
+_WORD = re.compile(r"([a-z0-9]+)")
+_INERT = "\x00"  # in no literal: a stand-in for text no literal can overlap
+
+
+@functools.lru_cache(maxsize=1024)
+def _shape_rules(service: str) -> _ShapeRules | None:
+    found = _service(service)
+    if found is None:
+        return None
+    segments: set[str] = set()
+    fields: tuple[set[str], set[str]] = (set(), set())
+    width = 1
+    for spec in found.tokens.values():
+        if spec is None:
+            continue
+        head, tokens = spec
+        for i, literal in enumerate(head[2:4]):
+            if literal is not None:
+                fields[i].add(literal)
+        run = 0
+        for kind, literal in tokens:
+            if kind == "lit":
+                segments.update(_WORD.findall(literal))
+                run = 0
+            else:
+                run += 1
+                width = max(width, run)
+    return _ShapeRules(tuple(sorted(segments)), (frozenset(fields[0]), frozenset(fields[1])), width, {})
+
+
+@functools.lru_cache(maxsize=65536)
+def arn_shape(service: str, arn: str) -> str | None:
+    """An abstraction of a concrete lower-case ARN (no wildcards) that every ARN format of
+    `service` matches exactly when it matches `arn`, so a match can be memoised by it: a region or
+    account that no format names becomes one stand-in, and so does each word (a run of letters
+    and digits) that contains no word of any literal, since no literal occurrence can then
+    overlap it; the stand-in keeps as many characters (up to the formats' most placeholders in a
+    row) as the word had, so placeholders that shared the word can still share it. Other
+    characters ("/" and ":", where a bucket name stops, among them) are kept. None when the
+    service has no formats."""
+    rules = _shape_rules(service)
+    parts = arn.split(":", 5)
+    if rules is None or len(parts) != 6:
+        return None
+    for i in (3, 4):
+        if parts[i] not in rules.fields[i - 3]:
+            parts[i] = _INERT
+    memo = rules.words
+    pieces = _WORD.split(parts[5])  # words at odd positions
+    for i in range(1, len(pieces), 2):
+        text = pieces[i]
+        shown = memo.get(text)
+        if shown is None:
+            shown = _inert_or_kept(rules, text)
+        pieces[i] = shown
+    parts[5] = "".join(pieces)
+    return ":".join(parts)
+
+
+def _inert_or_kept(rules: _ShapeRules, text: str) -> str:
+    shown = _INERT * min(len(text), rules.width)
+    for segment in rules.segments:
+        if segment in text:
+            shown = text
+            break
+    if len(rules.words) < 65536:
+        rules.words[text] = shown
+    return shown
+
+
 @functools.lru_cache(maxsize=65536)
 def _types_match(service: str, resource_types: tuple[str, ...], resource_arn: str) -> bool:
+    """`_types_match_exact`, memoised by the shapes of the ARN's concrete stand-ins (an ARN with
+    wildcards matches when one of its `_instantiations` does)."""
+    for candidate in _instantiations(resource_arn.lower()):
+        shape = arn_shape(service, candidate)
+        if _types_match_exact(service, resource_types, candidate if shape is None else shape):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=65536)
+def _types_match_exact(service: str, resource_types: tuple[str, ...], resource_arn: str) -> bool:
     arn_service = resource_arn.split(":", 3)[2].lower() if resource_arn.count(":") >= 3 else ""
     candidates = tuple(c.lower() for c in _instantiations(resource_arn))
     for type_name in resource_types:
