@@ -16,6 +16,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	$(PY) -m keyguard_policies.iam_index  # the IAM index, built once ahead of the first audit
+	$(PY) -m compileall -q keyguard policy_pack/keyguard_policies  # bytecode ahead: no compiling at start-up where writing it is off
 	@touch $(STAMP)
 
 audit: $(STAMP)
