@@ -154,6 +154,16 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def access_key_owner(iam: Any, access_key_id: str) -> str | None:
+    """The IAM user holding `access_key_id`, as the emulator answers (None if none does): how the tests
+    see that Vault created, and on revocation deleted, the user behind issued credentials."""
+    for user in iam.list_users()["Users"]:
+        keys = iam.list_access_keys(UserName=user["UserName"])["AccessKeyMetadata"]
+        if any(key["AccessKeyId"] == access_key_id for key in keys):
+            return user["UserName"]
+    return None
+
+
 def iam_user_exists(endpoint: str, admin: AwsCredentials, region: str, user: str) -> bool:
     iam = aws_client("iam", endpoint, admin, region)
     try:

@@ -179,12 +179,7 @@ def test_vault_has_the_stacks_approle_settings(vault, approle, vault_backend, se
 
 
 def _owner(deployment, access_key_id: str) -> str | None:
-    iam = deployment.client("iam")
-    for user in iam.list_users()["Users"]:
-        keys = iam.list_access_keys(UserName=user["UserName"])["AccessKeyMetadata"]
-        if any(key["AccessKeyId"] == access_key_id for key in keys):
-            return user["UserName"]
-    return None
+    return clients.access_key_owner(deployment.client("iam"), access_key_id)
 
 
 def _read_then_revoke_token(client, vault, vault_backend, deployment, settings):

@@ -27,13 +27,7 @@ SLACK = 300
 
 
 def _owner(deployment, access_key_id: str) -> str | None:
-    """The IAM user holding `access_key_id`, as the emulator answers (None if none does)."""
-    iam = deployment.client("iam")
-    for user in iam.list_users()["Users"]:
-        keys = iam.list_access_keys(UserName=user["UserName"])["AccessKeyMetadata"]
-        if any(key["AccessKeyId"] == access_key_id for key in keys):
-            return user["UserName"]
-    return None
+    return clients.access_key_owner(deployment.client("iam"), access_key_id)
 
 
 def _error_code(call, *args, **kwargs) -> str:

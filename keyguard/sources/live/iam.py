@@ -91,13 +91,13 @@ def read_role(aws: Aws, declared: Resource) -> Reading:
 
 def _inline_reader(type_: str, owner: str, operation: str, owner_param: str) -> Callable[[Aws, Resource], Reading]:
     def read(aws: Aws, declared: Resource) -> Reading:
-        reading = Reading(type_)
         holder = _first(declared, owner)
         name = _first(declared, "name")
         if (not holder or not name) and isinstance(declared.outputs.get("id"), str) and ":" in declared.outputs["id"]:
             holder, name = declared.outputs["id"].split(":", 1)   # the provider's id is "<owner>:<name>"
         if not holder or not name:
-            return Reading.unidentified(reading.type, f"the export names no {owner} and policy name")
+            return Reading.unidentified(type_, f"the export names no {owner} and policy name")
+        reading = Reading(type_)
         reading.fill(("policy",), lambda: {"policy": as_json_text(aws.call(
             "iam", operation, **{owner_param: holder, "PolicyName": name})["PolicyDocument"])},
             missing_is_gone=True)

@@ -87,10 +87,10 @@ def read_declared_key(aws: Aws, declared: Resource) -> Reading:
 
 
 def read_alias(aws: Aws, declared: Resource) -> Reading:
-    reading = Reading(ALIAS)
     name = declared.props.get("name") or declared.outputs.get("name") or declared.outputs.get("id")
     if not isinstance(name, str) or not name.startswith("alias/"):
-        return Reading.unidentified(reading.type, "the export has no alias name")
+        return Reading.unidentified(ALIAS, "the export has no alias name")
+    reading = Reading(ALIAS)
 
     def target() -> dict:
         metadata = aws.call("kms", "describe_key", KeyId=name)["KeyMetadata"]
@@ -101,10 +101,10 @@ def read_alias(aws: Aws, declared: Resource) -> Reading:
 
 
 def read_key_policy(aws: Aws, declared: Resource) -> Reading:
-    reading = Reading(KEY_POLICY)
     key_id = declared.props.get("keyId") or declared.outputs.get("keyId")
     if not isinstance(key_id, str):
-        return Reading.unidentified(reading.type, "the export has no key id for this key policy")
+        return Reading.unidentified(KEY_POLICY, "the export has no key id for this key policy")
+    reading = Reading(KEY_POLICY)
 
     def policy() -> dict:
         text = aws.call("kms", "get_key_policy", KeyId=key_id, PolicyName="default")["Policy"]

@@ -53,10 +53,10 @@ def _exists(aws: Aws, bucket: str) -> None:
 
 
 def read_bucket(aws: Aws, declared: Resource) -> Reading:
-    reading = Reading(declared.type)
     name = bucket_name(declared)
     if name is None:
-        return Reading.unidentified(reading.type, "the export has no name for this bucket")
+        return Reading.unidentified(declared.type, "the export has no name for this bucket")
+    reading = Reading(declared.type)
     inline = [p for p in ("serverSideEncryptionConfiguration", "serverSideEncryptionConfigurations")
               if declared.props.get(p) is not None]
     if not reading.fill(["bucket"], lambda: (_exists(aws, name), {"bucket": name})[1], missing_is_gone=True):
@@ -74,10 +74,10 @@ def read_bucket(aws: Aws, declared: Resource) -> Reading:
 
 
 def read_encryption(aws: Aws, declared: Resource) -> Reading:
-    reading = Reading(declared.type)
     name = bucket_name(declared)
     if name is None:
-        return Reading.unidentified(reading.type, "the export has no bucket for this encryption configuration")
+        return Reading.unidentified(declared.type, "the export has no bucket for this encryption configuration")
+    reading = Reading(declared.type)
 
     def rules() -> dict:
         found = encryption_rules(aws, name)
@@ -91,10 +91,10 @@ def read_encryption(aws: Aws, declared: Resource) -> Reading:
 
 
 def read_policy(aws: Aws, declared: Resource) -> Reading:
-    reading = Reading(POLICY)
     name = bucket_name(declared)
     if name is None:
-        return Reading.unidentified(reading.type, "the export has no bucket for this bucket policy")
+        return Reading.unidentified(POLICY, "the export has no bucket for this bucket policy")
+    reading = Reading(POLICY)
     reading.fill(["policy"], lambda: {"policy": aws.call("s3", "get_bucket_policy", Bucket=name)["Policy"]},
                  missing_is_gone=True)
     reading.props.setdefault("bucket", name)
@@ -102,10 +102,10 @@ def read_policy(aws: Aws, declared: Resource) -> Reading:
 
 
 def read_public_access(aws: Aws, declared: Resource) -> Reading:
-    reading = Reading(PUBLIC_ACCESS)
     name = bucket_name(declared)
     if name is None:
-        return Reading.unidentified(reading.type, "the export has no bucket for this public access block")
+        return Reading.unidentified(PUBLIC_ACCESS, "the export has no bucket for this public access block")
+    reading = Reading(PUBLIC_ACCESS)
 
     def blocks() -> dict:
         config = aws.call("s3", "get_public_access_block", Bucket=name)["PublicAccessBlockConfiguration"]
