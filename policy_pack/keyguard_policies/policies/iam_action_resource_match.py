@@ -21,6 +21,7 @@ def _describe(action) -> str:
 
 
 _services = iam_catalog.services_of  # the services (lower case) of the actions an action string matches
+_matches = iam_catalog.pattern_matches  # whether an action string applies to an ARN
 
 
 @functools.lru_cache(maxsize=65536)
@@ -36,7 +37,10 @@ def _foreign(arn: str, granted: list[str]) -> bool:
         return True
     if "*" in service or "?" in service:
         return not any(action_patterns.matches(service, s) for a in granted for s in _services(a))
-    return not any(service in _services(a) for a in granted)
+    for action in granted:
+        if service in _services(action):
+            return False
+    return True
 
 
 def _judge(document, statement, resources):
@@ -51,7 +55,10 @@ def _judge(document, statement, resources):
         if not count:
             continue  # unknown: iam-known-actions reports it
         granted.append(action)
-        if not any(iam_catalog.pattern_matches(action, r) for r in named):
+        for arn in named:  # a loop, not any(...): no generator per action
+            if _matches(action, arn):
+                break
+        else:
             shown = iam_catalog.expand(action)[0] if count == 1 else None
             detail = _describe(shown) if shown else "none of whose actions apply to them"
             yield Violation(f"{document.path} {statement.label} grants {action} on {shorten(named)}, "
