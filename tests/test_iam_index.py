@@ -159,3 +159,42 @@ def test_concurrent_first_callers_share_one_load(monkeypatch):
     for thread in threads:
         thread.join()
     assert len(loads) == 1 and len(got) == 8 and len({id(i) for i in got}) == 1
+
+
+def test_writing_an_index_removes_only_this_users_stale_index_files(data, monkeypatch):
+    """Older layouts' files (and the scheme before layouts) go; this layout's files for other
+    catalogs or Pythons, newer layouts, temporary files, links, directories and other files stay."""
+    directory = iam_index.cache_dir()
+    directory.mkdir(parents=True)
+    older = [f"iam-index-v{n}-py311-0123456789ab.bin" for n in range(1, iam_index.LAYOUT)]
+    legacy = "iam-index-policy_sentry-0.15.2-py311.marshal"
+    kept = [f"iam-index-v{iam_index.LAYOUT}-py312-0123456789ab.bin",      # another virtualenv's
+            f"iam-index-v{iam_index.LAYOUT + 1}-py311-0123456789ab.bin",  # newer code's
+            "iam-index-v1-py311-0123456789ab.bin.x7ka2",                  # a writer's temporary file
+            "iam-index-v1-py311-notahexhash.bin", "other-cache.bin", "parsed-vault-acl-hcl"]
+    for name in older + [legacy] + kept:
+        (directory / name).write_bytes(b"x")
+    target = directory / "target"
+    target.write_bytes(b"keep me")
+    (directory / "iam-index-v2-py311-aaaaaaaaaaaa.bin").symlink_to(target)
+    (directory / "iam-index-v3-py311-bbbbbbbbbbbb.bin").mkdir()
+    built, source = load_payload(data)
+    assert source == "built"
+    names = {p.name for p in directory.iterdir()}
+    assert not names & set(older + [legacy])
+    assert set(kept) <= names and iam_index.cache_file(data).name in names
+    assert (directory / "iam-index-v2-py311-aaaaaaaaaaaa.bin").is_symlink() and target.read_bytes() == b"keep me"
+    assert (directory / "iam-index-v3-py311-bbbbbbbbbbbb.bin").is_dir()
+
+
+def test_another_users_stale_index_files_are_kept(data, monkeypatch):
+    directory = iam_index.cache_dir()
+    directory.mkdir(parents=True)
+    stale = directory / "iam-index-v1-py311-0123456789ab.bin"
+    stale.write_bytes(b"x")
+    with monkeypatch.context() as patched:
+        patched.setattr(iam_index.os, "getuid", lambda: stale.stat().st_uid + 1)  # as if someone else's
+        iam_index.remove_stale(directory)
+        assert stale.exists()
+    iam_index.remove_stale(directory)
+    assert not stale.exists()

@@ -161,7 +161,9 @@ def names_with_prefix(service: str, prefix: str) -> tuple[str, ...]:
     found = _service(fold(service))
     if found is None:
         return ()
-    return found.canonical_names(action_patterns.literal_prefix(prefix + "*"))
+    if is_pattern(prefix):
+        return tuple(found.get(n).name.split(":", 1)[1] for n in _names(found, prefix + "*"))
+    return found.canonical_names(fold(prefix))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -249,7 +251,7 @@ def resource_matches(action: Action, resource_arn: str) -> bool:
     """Whether a statement's resource ARN can name a resource `action` applies to."""
     if resource_arn == "*":
         return True
-    return bool(action.resource_types) and _keys_match(_action_keys(action), resource_arn)
+    return bool(action.resource_types) and keys_match(_action_keys(action), resource_arn)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -287,6 +289,36 @@ def _action_keys(action: Action) -> frozenset[tuple[str, str]]:
     return frozenset((service, t) for t in action.resource_types)
 
 
+class Facts(NamedTuple):
+    """What the least-privilege rules ask about one action string, derived together (one cache
+    entry per string, not one per question)."""
+    pattern: str
+    count: int                                  # match_count
+    resource_level: int                         # resource_level_count
+    services: frozenset[str]                    # services_of
+    single: Action | None                       # its only action, when it matches exactly one
+    keys: frozenset[tuple[str, str]] | None     # an exact action's (service, resource type) pairs
+
+    @property
+    def type_keys(self) -> frozenset[tuple[str, str]]:
+        """The (service, resource type) pairs of its actions (a wildcard's: built when first asked)."""
+        return self.keys if self.keys is not None else _type_keys(self.pattern)
+
+
+@functools.lru_cache(maxsize=16384)
+def facts(pattern: str) -> Facts:
+    """The `Facts` of an action string (an exact name, the common case, straight from its entry)."""
+    if not is_pattern(pattern):
+        action = lookup(pattern)
+        if action is None:
+            return Facts(pattern, 0, 0, frozenset(), None, frozenset())
+        return Facts(pattern, 1, 1 if action.resource_types else 0, frozenset((fold(action.service),)), action,
+                     _action_keys(action))
+    count = match_count(pattern)
+    return Facts(pattern, count, resource_level_count(pattern), services_of(pattern),
+                 expand(pattern)[0] if count == 1 else None, None)
+
+
 def _arn_view(resource_arn: str) -> tuple[str | None, tuple[list[str], ...]]:
     """(the ARN's service field when it is literal, else _ALL; its lower-cased instantiations that
     are ARN-shaped, split into their six fields)."""
@@ -304,7 +336,7 @@ def _arn_view(resource_arn: str) -> tuple[str | None, tuple[list[str], ...]]:
 def arn_types(resource_arn: str) -> frozenset[tuple[str, str]] | None:
     """The (service, resource type) pairs whose ARN formats `resource_arn` matches (an IAM
     wildcard in it may stand for any text); None when its service field is a wildcard or empty,
-    which only a given action's own types can be tried against (`_keys_match`)."""
+    which only a given action's own types can be tried against (`keys_match`)."""
     service, candidates = _arn_view(resource_arn)
     if service is _ALL:
         return None
@@ -321,7 +353,7 @@ def arn_types(resource_arn: str) -> frozenset[tuple[str, str]] | None:
     return frozenset(found)
 
 
-def _keys_match(keys: frozenset[tuple[str, str]], resource_arn: str) -> bool:
+def keys_match(keys: frozenset[tuple[str, str]], resource_arn: str) -> bool:
     """Whether `resource_arn` matches the ARN format of one of these (service, resource type) pairs."""
     matched = arn_types(resource_arn)
     if matched is not None:
@@ -379,7 +411,7 @@ def pattern_matches(pattern: str, resource_arn: str) -> bool:
     """Whether some action `pattern` matches applies to `resource_arn`."""
     if resource_arn == "*":
         return match_count(pattern) > 0
-    return _keys_match(_type_keys(pattern), resource_arn)
+    return keys_match(_type_keys(pattern), resource_arn)
 
 
 @functools.lru_cache(maxsize=1024)

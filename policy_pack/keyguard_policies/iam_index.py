@@ -353,22 +353,23 @@ def write_cache(path: Path, payload: bytes, data_sha: str, stat: _Stat) -> bool:
     return True
 
 
-_CACHE_NAME = re.compile(r"iam-index-v(\d+)-py\d+-[0-9a-f]{12}\.bin")
+# this user's index files no current code reads: older layouts, and the scheme before layouts
+_STALE_NAME = re.compile(r"iam-index-v(\d+)-py\d+-[0-9a-f]{12}\.bin|iam-index-policy_sentry-[^/]*\.marshal")
 
 
 def remove_stale(directory: Path) -> None:
-    """Delete this user's index files of older layouts, which no current code reads: only regular
-    files (never a link) owned by the user whose whole name is an index file's (not another
-    process's temporary file). Files of this layout built for other catalogs or Pythons (another
-    virtualenv's) are kept. Best effort: the cache only saves time."""
+    """Delete this user's index files of older layouts (and of the naming scheme before layouts):
+    only regular files (never a link or a directory) owned by the user whose whole name is an index
+    file's (never another process's temporary file). Files of this or a newer layout, for other
+    catalogs or Pythons (another virtualenv's), are kept. Best effort: the cache only saves time."""
     uid = os.getuid()
     try:
         entries = list(os.scandir(directory))
     except OSError:
         return
     for entry in entries:
-        found = _CACHE_NAME.fullmatch(entry.name)
-        if found is None or int(found.group(1)) >= LAYOUT:
+        found = _STALE_NAME.fullmatch(entry.name)
+        if found is None or (found.group(1) is not None and int(found.group(1)) >= LAYOUT):
             continue
         try:
             st = entry.stat(follow_symlinks=False)

@@ -20,8 +20,8 @@ def _describe(action) -> str:
     return "which applies to " + iam_catalog.describe_resource_types(action)
 
 
-_services = iam_catalog.services_of  # the services (lower case) of the actions an action string matches
-_matches = iam_catalog.pattern_matches  # whether an action string applies to an ARN
+_facts = iam_catalog.facts  # what one action string matches: counts, services, resource types
+_keys_match = iam_catalog.keys_match  # whether an ARN matches one of a set of resource types
 
 
 @functools.lru_cache(maxsize=65536)
@@ -30,15 +30,16 @@ def _arn_service(arn: str) -> str | None:
     return parts[1].lower() if parts else None
 
 
-def _foreign(arn: str, granted: list[str]) -> bool:
-    """Whether `arn` belongs to no service of the statement's actions (a non-ARN belongs to none)."""
+def _foreign(arn: str, granted: list) -> bool:
+    """Whether `arn` belongs to no service of the statement's actions (their `Facts`; a non-ARN
+    belongs to none)."""
     service = _arn_service(arn)
     if service is None:
         return True
     if "*" in service or "?" in service:
-        return not any(action_patterns.matches(service, s) for a in granted for s in _services(a))
-    for action in granted:
-        if service in _services(action):
+        return not any(action_patterns.matches(service, s) for f in granted for s in f.services)
+    for found in granted:
+        if service in found.services:
             return False
     return True
 
@@ -51,16 +52,15 @@ def _judge(document, statement, resources):
     named = [r for r in resources if r != "*"] or list(resources)
     granted = []
     for action in statement.actions:
-        count = iam_catalog.match_count(action)
-        if not count:
+        found = _facts(action)
+        if not found.count:
             continue  # unknown: iam-known-actions reports it
-        granted.append(action)
-        for arn in named:  # a loop, not any(...): no generator per action
-            if _matches(action, arn):
+        granted.append(found)
+        for arn in named:  # "*" applies to every action; an ARN to those of its resource types
+            if arn == "*" or _keys_match(found.type_keys, arn):
                 break
         else:
-            shown = iam_catalog.expand(action)[0] if count == 1 else None
-            detail = _describe(shown) if shown else "none of whose actions apply to them"
+            detail = _describe(found.single) if found.single else "none of whose actions apply to them"
             yield Violation(f"{document.path} {statement.label} grants {action} on {shorten(named)}, "
                             f"{detail}", evidence=statement.evidence())
     if not granted:

@@ -18,7 +18,7 @@ def _granted(actions: tuple[str, ...]) -> list[str]:
     (a wildcard with how many such actions it covers)."""
     shown = []
     for action in actions:
-        scoped = iam_catalog.resource_level_count(action)
+        scoped = iam_catalog.facts(action).resource_level
         if scoped:
             shown.append(action if not iam_catalog.is_pattern(action) else f"{action} ({scoped} actions)")
     return shown
