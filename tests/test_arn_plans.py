@@ -219,8 +219,11 @@ def test_names_with_prefix_agrees_with_expansion(service, prefix):
 
 def test_the_arn_table_files_every_plan_once():
     index = iam_catalog._loaded()
-    filed = [key for fs in index._arn_blobs for bucket in index.arn_table(fs).values() for _, keys in bucket
-             for key in keys]
+    blank = [key for bucket in index.arn_table("").values() for _, keys in bucket for key in keys]
+    filed = [key for fs in index._arn_blobs if fs for bucket in index.arn_table(fs).values() for _, keys in bucket
+             for key in keys if key not in blank] + blank
     assert len(filed) == len(set(filed))
+    for fs in ("s3", "kms", "no-such-service"):  # every service's table holds the placeholder-service types too
+        assert set(blank) <= {key for bucket in index.arn_table(fs).values() for _, keys in bucket for key in keys}
     assert set(filed) == {(s, t) for s, t, f in _formats() if iam_index.arn_tokens(f) is not None}
     assert all(isinstance(k, str) for k in itertools.chain.from_iterable(index.arn_table(fs) for fs in ("s3", "kms")))

@@ -340,19 +340,16 @@ def arn_types(resource_arn: str) -> frozenset[tuple[str, str]] | None:
     service, candidates = _arn_view(resource_arn)
     if service is _ALL:
         return None
-    loaded = _loaded()
-    tables = (loaded.arn_table(service), loaded.arn_table(""))
+    table = _loaded().arn_table(service)
     found: set[tuple[str, str]] = set()
     for parts in candidates:
         text = parts[5]
         slash, colon = text.find("/"), text.find(":")  # its first segment (iam_index.first_segment), inline
         cut = slash if colon == -1 or (slash != -1 and slash < colon) else colon
-        segment = text[:cut + 1] if cut != -1 else ""
-        for table in tables:
-            for bucket in (table.get(segment, ()) if segment else (), table.get("", ())):
-                for plan, keys in bucket:
-                    if _plan_matches(plan, parts):
-                        found.update(keys)
+        for bucket in (table.get(text[:cut + 1], ()) if cut != -1 else (), table.get("", ())):
+            for plan, keys in bucket:
+                if _plan_matches(plan, parts):
+                    found.update(keys)
     return frozenset(found)
 
 

@@ -434,13 +434,16 @@ class Index:
 
     def arn_table(self, arn_service: str) -> Mapping[str, tuple]:
         """{first segment: ((plan, ((service, resource type), ...)), ...)} of the resource types
-        whose ARNs have `arn_service` in their service field ("": a placeholder there), decoded on
-        first use."""
+        an ARN with `arn_service` in its service field may be: those whose ARNs name that service
+        there, and those with a placeholder there (the table of "" alone), decoded on first use."""
         found = self._arn_tables.get(arn_service)
         if found is None:
             blob = self._arn_blobs.get(arn_service)
-            found = MappingProxyType(marshal.loads(blob) if blob is not None else {})
-            self._arn_tables[arn_service] = found  # a race decodes twice: harmless
+            table = marshal.loads(blob) if blob is not None else {}
+            if arn_service:  # the placeholder-service types merged in: one lookup per segment
+                blank = self.arn_table("")
+                table = {k: table.get(k, ()) + blank.get(k, ()) for k in table.keys() | blank.keys()}
+            found = self._arn_tables[arn_service] = MappingProxyType(table)  # a race decodes twice: harmless
         return found
 
     def actions_view(self) -> Mapping[str, Mapping[str, Action]]:
