@@ -256,8 +256,8 @@ def build_payload(raw: bytes) -> bytes:
     summary: dict[str, tuple] = {}
     by_arn_service: dict[str, dict[str, dict[tuple, list]]] = {}
     for key, (actions, formats) in merged.items():
-        for type_name, fmt in formats.items():
-            plan = arn_plan(fmt)
+        made = {t: arn_plan(f) for t, f in formats.items()}
+        for type_name, plan in made.items():
             if plan is not None:  # types with the same format (s3's and ssm's bucket) share one plan
                 bucket = by_arn_service.setdefault(plan[0], {}).setdefault(_bucket(plan), {})
                 bucket.setdefault(plan, []).append((key, type_name))
@@ -265,7 +265,7 @@ def build_payload(raw: bytes) -> bytes:
         ordered = [actions[k] for k in names]
         short = tuple(row[0].split(":", 1)[1] for row in ordered)
         rows = tuple(marshal.dumps(row) for row in ordered)
-        plans = {t: marshal.dumps(arn_plan(f) or ()) for t, f in formats.items()}
+        plans = {t: marshal.dumps(plan or ()) for t, plan in made.items()}
         services[key] = marshal.dumps((names, short, rows, formats, plans))
         summary[key] = (len(ordered), sum(1 for a in ordered if a[2]), tuple(sorted({a[2] for a in ordered})),
                         {t: _format_service(f) for t, f in formats.items()})
