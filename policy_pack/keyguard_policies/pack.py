@@ -13,7 +13,8 @@ from . import catalog
 from .engine import run_resource_rule, run_stack_rule
 from .model import UNVERIFIABLE, Finding, Resource, Stack
 from .policies import RULES, Rule
-from .pulumi_policy_compat import ResourceAndStackPolicy, TypedResourcePolicy, plain, raise_unverifiable, with_changes
+from .pulumi_policy_compat import (ResourceAndStackPolicy, TypedResourcePolicy, plain, raise_unverifiable,
+                                   shared_by_policies, with_changes)
 
 _LEVELS = {"advisory": EnforcementLevel.ADVISORY, "mandatory": EnforcementLevel.MANDATORY,
            "remediate": EnforcementLevel.REMEDIATE, "disabled": EnforcementLevel.DISABLED}
@@ -56,7 +57,7 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
             params = _params(rule, args.get_config())
         except catalog.ConfigError as err:
             return _config_error(rule, err, report_violation)
-        resource = Resource(args.urn, args.resource_type, plain(args.props))
+        resource = shared_by_policies(args, lambda props: Resource(args.urn, args.resource_type, props))
         _report(run_resource_rule(rule, resource, params), report_violation, with_urn=False)
 
     def remediate(args: ResourceValidationArgs):

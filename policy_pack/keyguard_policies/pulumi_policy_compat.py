@@ -44,7 +44,7 @@ import sys
 import threading
 from collections.abc import Mapping, MutableMapping, Sequence
 from inspect import isawaitable
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, NamedTuple, NoReturn
 
 from pulumi_policy import (EnforcementLevel, PolicyPack, ResourceValidationArgs, ResourceValidationPolicy, Secret,
                            StackValidationArgs, StackValidationPolicy)
@@ -129,47 +129,136 @@ class ResourceAndStackPolicy(TypedResourcePolicy):
 StackValidationPolicy.register(ResourceAndStackPolicy)
 
 
+class _Plan(NamedTuple):
+    """How the servicer answers Analyze for one resource type under the current configuration."""
+    template: Any  # an AnalyzeResponse holding every policy's static "not applicable" entry, in policy order
+    runs: tuple  # (policy, enforcement level) of the policies that run, in policy order
+    order: tuple  # per policy in order: its static entry, or the index of its run (see _not_applicable_in_order)
+
+
+class _Request:
+    """What the policies that run on one Analyze request share, each built at most once: the
+    converted props (the SDK converts them once per policy; the rules only read them), the
+    resource options and provider (the SDK builds them per policy; keyguard's rules never read
+    them), and one value derived from the plain props (`shared_by_policies`)."""
+    __slots__ = ("request", "servicer", "_deserialized", "_options", "_provider", "_value")
+
+    def __init__(self, request, servicer):
+        self.request, self.servicer = request, servicer
+        self._deserialized = self._options = self._provider = self._value = _ABSENT
+
+    def deserialized(self) -> dict:
+        if self._deserialized is _ABSENT:
+            self._deserialized = _sdk.deserialize_properties(_sdk.json_format.MessageToDict(self.request.properties))
+        return self._deserialized
+
+    def options(self):
+        if self._options is _ABSENT:
+            self._options = self.servicer._get_resource_options(self.request)
+        return self._options
+
+    def provider(self):
+        if self._provider is _ABSENT:
+            self._provider = self.servicer._get_provider_resource(self.request)
+        return self._provider
+
+    def value(self, build: Callable[[Any], Any]) -> Any:
+        if self._value is _ABSENT:
+            self._value = build(plain(self.deserialized()))
+        return self._value
+
+
+class _Args(ResourceValidationArgs):
+    """The SDK's ResourceValidationArgs, with `props` (a fresh unknown-checking proxy per policy,
+    as the SDK gives), `opts` and `provider` built on first read from the request they share."""
+
+    def __init__(self, shared: _Request, config, stack_tags):
+        self._shared = shared
+        request = shared.request
+        super().__init__(request.type, _ABSENT, request.urn, request.name, _ABSENT, _ABSENT, config, stack_tags)
+
+    def _lazy(name: str, build: Callable[["_Args"], Any]):  # noqa: N805 - a property factory for the class body
+        slot = "_" + name
+
+        def get(self):
+            value = self.__dict__.get(slot, _ABSENT)
+            if value is _ABSENT:
+                value = self.__dict__[slot] = build(self)
+            return value
+
+        def set_(self, value):
+            self.__dict__[slot] = value  # _ABSENT (from the SDK's __init__) means "build on first read"
+        return property(get, set_)
+
+    props = _lazy("props", lambda self: _sdk.unknown_checking_proxy(self._shared.deserialized()))
+    opts = _lazy("opts", lambda self: self._shared.options())
+    provider = _lazy("provider", lambda self: self._shared.provider())
+    del _lazy
+
+
+def shared_by_policies(args: ResourceValidationArgs, build: Callable[[Any], Any]) -> Any:
+    """`build(plain props)`: with the pack's servicer, built once per Analyze request and the same
+    value for every policy that runs on it (the rules only read it, and their per-resource views
+    are then built once per request, as in `keyguard audit`); otherwise built on each call."""
+    shared = args._shared if type(args) is _Args else None
+    if shared is None:
+        return build(plain(args.props))
+    return shared.value(build)
+
+
 class _Servicer(_sdk._PolicyAnalyzerServicer):
     """The SDK's analyzer servicer with a cheaper Analyze (see the module notes)."""
 
-    def _resource_policies(self) -> list[tuple[Any, bool, frozenset[str] | None]]:
-        """(policy, has_validation, resource types or None) of the resource policies, in order:
-        the policies never change once served, and the ABC isinstance checks are slow."""
-        plan = getattr(self, "_plan", None)
-        if plan is None:
-            plan = self._plan = [
-                (policy, policy.has_validation(),
-                 policy.resource_types if isinstance(policy, TypedResourcePolicy) else None)
-                for policy in self._PolicyAnalyzerServicer__policies if isinstance(policy, ResourceValidationPolicy)]
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._plans: dict[str, _Plan] = {}
+
+    def Configure(self, request, context):
+        self._warm()
+        answer = super().Configure(request, context)
+        self._plans = {}  # the enforcement levels changed: plans are rebuilt on first use
+        return answer
+
+    def _plan(self, resource_type: str) -> _Plan:
+        """Built once per resource type and configuration: which policies run, and the response's
+        "not applicable" entries of all the others (the SDK builds 27 messages on every call)."""
+        plan = self._plans.get(resource_type)
+        if plan is not None:
+            return plan
+        proto = _sdk.proto
+        template, runs, order = proto.AnalyzeResponse(), [], []
+        for policy in self._PolicyAnalyzerServicer__policies:
+            level = self._get_enforcement_level(policy)
+            if level == EnforcementLevel.DISABLED or not isinstance(policy, ResourceValidationPolicy):
+                continue
+            reason = None
+            if not policy.has_validation():
+                reason = "Policy does not implement validate"
+            elif isinstance(policy, TypedResourcePolicy) and resource_type not in policy.resource_types:
+                reason = policy.not_applicable_reason
+            if reason is not None:
+                entry = proto.PolicyNotApplicable(policy_name=policy.name, reason=reason)
+                template.not_applicable.append(entry)
+                order.append(entry)
+                continue
+            order.append(len(runs))
+            runs.append((policy, EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level))
+        plan = self._plans[resource_type] = _Plan(template, tuple(runs), tuple(order))
         return plan
 
     def Analyze(self, request, _context):
         proto = _sdk.proto
         self._configure_runtime_settings()
+        plan = self._plan(request.type)
         response = proto.AnalyzeResponse()
-        deserialized = None
-        for policy, has_validation, resource_types in self._resource_policies():
-            enforcement_level = self._get_enforcement_level(policy)
-            if enforcement_level == EnforcementLevel.DISABLED:
-                continue
-            if not has_validation:
-                response.not_applicable.append(proto.PolicyNotApplicable(
-                    policy_name=policy.name, reason="Policy does not implement validate"))
-                continue
-            if resource_types is not None and request.type not in resource_types:
-                response.not_applicable.append(proto.PolicyNotApplicable(
-                    policy_name=policy.name, reason=policy.not_applicable_reason))
-                continue
-            if enforcement_level == EnforcementLevel.REMEDIATE:
-                enforcement_level = EnforcementLevel.MANDATORY
+        response.CopyFrom(plan.template)  # one C-level copy of the static entries
+        shared = _Request(request, self)
+        stack_tags = self._PolicyAnalyzerServicer__stack_tags
+        dynamic = None
+        for index, (policy, enforcement_level) in enumerate(plan.runs):
             report_violation = self._create_report_violation(response, policy.name, policy.description,
                                                              enforcement_level, policy.severity)
-            if deserialized is None:
-                deserialized = _sdk.deserialize_properties(_sdk.json_format.MessageToDict(request.properties))
-            args = ResourceValidationArgs(request.type, _sdk.unknown_checking_proxy(deserialized), request.urn,
-                                          request.name, self._get_resource_options(request),
-                                          self._get_provider_resource(request), self._get_policy_config(policy.name),
-                                          self._PolicyAnalyzerServicer__stack_tags)
+            args = _Args(shared, self._get_policy_config(policy.name), stack_tags)
             try:
                 result = policy.validate(args, report_violation)
                 if isawaitable(result):
@@ -185,7 +274,10 @@ class _Servicer(_sdk._PolicyAnalyzerServicer):
                     urn="", description=policy.description,
                     enforcementLevel=self._map_enforcement_level(EnforcementLevel.ADVISORY)))
             except _sdk._NotApplicableError as e:
-                response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or ""))
+                dynamic = dynamic or {}
+                dynamic[index] = proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or "")
+        if dynamic:
+            _not_applicable_in_order(response, plan, dynamic)
         return response
 
     def Remediate(self, request, context):
@@ -211,10 +303,6 @@ class _Servicer(_sdk._PolicyAnalyzerServicer):
         self._warm()
         return super().GetAnalyzerInfo(request, context)
 
-    def Configure(self, request, context):
-        self._warm()
-        return super().Configure(request, context)
-
     warm_up: Callable[[], None] | None = None
     _warm_lock = threading.Lock()
     _warm_started = False
@@ -225,6 +313,15 @@ class _Servicer(_sdk._PolicyAnalyzerServicer):
                 return
             _Servicer._warm_started = True
         threading.Thread(target=_yielding, args=(self.warm_up,), name="keyguard-warm-up", daemon=True).start()
+
+
+def _not_applicable_in_order(response, plan: _Plan, dynamic: dict) -> None:
+    """A policy that ran said "not applicable": its entry goes where the SDK would put it, among
+    the static ones in policy order."""
+    del response.not_applicable[:]
+    response.not_applicable.extend(
+        entry if not isinstance(entry, int) else dynamic[entry] for entry in plan.order
+        if not isinstance(entry, int) or entry in dynamic)
 
 
 WARM_UP_SWITCH_INTERVAL = 0.0005
