@@ -22,12 +22,21 @@ _SEVERITIES = {"low": Severity.LOW, "medium": Severity.MEDIUM, "high": Severity.
 
 
 def _params(rule: Rule, config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The CLI sends the config merged with the schema defaults; fill any gap from the catalog."""
+    """The CLI sends the config merged with the schema defaults; fill any gap from the catalog.
+    The config is the same on every call after Configure, so the checked parameters of the last
+    config seen are reused (the rules only read them; `keyguard audit` shares one set too)."""
+    last = _LAST_PARAMS.get(rule.NAME)
+    if last is not None and last[0] == config:
+        return last[1]
     params = rule.info.defaults()
     for key, value in (config or {}).items():
         if key in rule.info.config_schema:
             params[key] = catalog._checked(value, rule.info.config_schema[key], f"{rule.NAME}.{key}")
+    _LAST_PARAMS[rule.NAME] = (config, params)
     return params
+
+
+_LAST_PARAMS: dict[str, tuple[Mapping[str, Any] | None, dict[str, Any]]] = {}
 
 
 def _report(findings: list[Finding], report_violation: ReportViolation, with_urn: bool) -> None:

@@ -40,15 +40,18 @@ Beyond the documented API, and why:
 """
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Mapping, MutableMapping, Sequence
 from inspect import isawaitable
+from math import isfinite
 from typing import Any, Callable, NamedTuple, NoReturn
 
 from pulumi_policy import (EnforcementLevel, PolicyPack, ResourceValidationArgs, ResourceValidationPolicy, Secret,
                            StackValidationArgs, StackValidationPolicy)
 from pulumi_policy import policy as _sdk
+from pulumi_policy.deserialize import SPECIAL_SIG_KEY
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 CHECKED_AGAINST = "1.21.0"
@@ -164,8 +167,45 @@ class _Request:
 
     def value(self, build: Callable[[Any], Any]) -> Any:
         if self._value is _ABSENT:
-            self._value = build(plain(self.deserialized()))
+            try:
+                props = _plain_struct(self.request.properties)
+            except _SdkConversion:
+                props = plain(self.deserialized())
+            self._value = build(props)
         return self._value
+
+
+class _SdkConversion(Exception):
+    """A value `_plain_struct` leaves to the SDK's conversion."""
+
+
+def _plain_struct(struct) -> dict:
+    """`plain(deserialize_properties(MessageToDict(struct)))` in one walk of the protobuf Struct:
+    JSON values only. A map carrying the engine's signature key (a secret, asset or archive) or a
+    number JSON cannot hold (MessageToDict raises) goes to the SDK's own conversion instead
+    (tests/test_pack_startup.py checks both give the same)."""
+    fields = struct.fields
+    if SPECIAL_SIG_KEY in fields:
+        raise _SdkConversion
+    return {key: _plain_value(fields[key]) for key in fields}
+
+
+def _plain_value(value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "struct_value":
+        return _plain_struct(value.struct_value)
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "number_value":
+        number = value.number_value
+        if not isfinite(number):
+            raise _SdkConversion
+        return number
+    if kind == "list_value":
+        return [_plain_value(item) for item in value.list_value.values]
+    return None  # null_value, or no value set (MessageToDict gives None for both)
 
 
 class _Args(ResourceValidationArgs):
@@ -212,6 +252,12 @@ class _Servicer(_sdk._PolicyAnalyzerServicer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._plans: dict[str, _Plan] = {}
+        # The SDK applies the Pulumi config and project/stack settings from the environment on every
+        # call (they are context variables, gone after each call); it does nothing when the
+        # environment holds none of them, and the environment the CLI started the pack with does
+        # not change, so that is decided once.
+        self._runtime_settings_apply = "PULUMI_CONFIG" in os.environ or all(
+            key in os.environ for key in ("PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN"))
 
     def Configure(self, request, context):
         self._warm()
@@ -248,7 +294,8 @@ class _Servicer(_sdk._PolicyAnalyzerServicer):
 
     def Analyze(self, request, _context):
         proto = _sdk.proto
-        self._configure_runtime_settings()
+        if self._runtime_settings_apply:
+            self._configure_runtime_settings()
         plan = self._plan(request.type)
         response = proto.AnalyzeResponse()
         response.CopyFrom(plan.template)  # one C-level copy of the static entries
@@ -261,7 +308,7 @@ class _Servicer(_sdk._PolicyAnalyzerServicer):
             args = _Args(shared, self._get_policy_config(policy.name), stack_tags)
             try:
                 result = policy.validate(args, report_violation)
-                if isawaitable(result):
+                if result is not None and isawaitable(result):
                     loop = _sdk.asyncio.new_event_loop()
                     loop.run_until_complete(_sdk.asyncio.Task(result, loop=loop))
                     loop.close()
