@@ -66,7 +66,7 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
             params = _params(rule, args.get_config())
         except catalog.ConfigError as err:
             return _config_error(rule, err, report_violation)
-        resource = shared_by_policies(args, lambda props: Resource(args.urn, args.resource_type, props))
+        resource = shared_by_policies(args, Resource)  # one Resource per request, whichever policies run
         _report(run_resource_rule(rule, resource, params), report_violation, with_urn=False)
 
     def remediate(args: ResourceValidationArgs):

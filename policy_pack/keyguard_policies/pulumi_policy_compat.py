@@ -25,18 +25,21 @@ Beyond the documented API, and why:
   least-privilege rules need it for key-policy statements that only the stack can judge (whose
   account a key is in), so `pulumi up` gives the verdict `keyguard audit` gives.
 - `serve` and `_Servicer` (the SDK's `_PolicyAnalyzerServicer`, which `PolicyPack` builds by its
-  module-level name): the SDK's Analyze converts a resource's props (protobuf -> dict -> proxy)
-  once per policy, before the policy can say it does not apply; with 27 policies of which one to
-  three apply to a resource, that was most of an Analyze call. `_Servicer.Analyze` is the SDK's
-  Analyze with two changes: a `TypedResourcePolicy` whose `resource_types` exclude the request's
-  type is answered "not applicable" with its `not_applicable_reason` (what its validate would have
-  raised) without converting anything, and the props are converted once per request (each policy
-  still gets its own proxy; the rules only read props). Everything else, the response included,
-  is the SDK's (tests/test_pack_startup.py compares both servicers' answers). Its Remediate
-  answers an empty response without converting the props when no policy is at the remediate
-  level. `serve` puts it in place of the SDK's class before constructing `PolicyPack`, and starts
-  the pack's warm-up in a thread on the engine's first call (the SDK has no hook after the port
-  is printed).
+  module-level name): the SDK's Analyze builds, on every call, a "not applicable" entry for each
+  of the 27 policies but the one to three that apply, and converts the props (protobuf -> dict ->
+  proxy, then `plain()` in each rule) once per policy. `_Servicer.Analyze` is the SDK's Analyze
+  with these changes, its answer unchanged (tests/test_pack_startup.py compares both servicers'
+  answers): which policies run on a resource type, and the response's static entries for all
+  the others, are planned once per type and configuration (a `TypedResourcePolicy` whose
+  `resource_types` exclude the type is answered with its `not_applicable_reason`, what its
+  validate would have raised); the policies that run share one conversion of the request's props
+  (`shared_by_policies`, straight from the protobuf Struct by `plain_struct`), while each still
+  gets its own `args` whose `props` proxy, options and provider are built only if read; the SDK's
+  per-call runtime settings are skipped when the environment holds none (then they do nothing).
+  Its Remediate answers an empty response without converting the props when no policy is at the
+  remediate level. `serve` puts it in place of the SDK's class before constructing `PolicyPack`,
+  and starts the pack's warm-up in a thread on the engine's first call (the SDK has no hook after
+  the port is printed).
 """
 from __future__ import annotations
 
@@ -143,12 +146,13 @@ class _Request:
     """What the policies that run on one Analyze request share, each built at most once: the
     converted props (the SDK converts them once per policy; the rules only read them), the
     resource options and provider (the SDK builds them per policy; keyguard's rules never read
-    them), and one value derived from the plain props (`shared_by_policies`)."""
-    __slots__ = ("request", "servicer", "_deserialized", "_options", "_provider", "_value")
+    them), and the values derived from the plain props (`shared_by_policies`)."""
+    __slots__ = ("request", "servicer", "_deserialized", "_options", "_provider", "_values")
 
     def __init__(self, request, servicer):
         self.request, self.servicer = request, servicer
-        self._deserialized = self._options = self._provider = self._value = _ABSENT
+        self._deserialized = self._options = self._provider = _ABSENT
+        self._values: dict = {}
 
     def deserialized(self) -> dict:
         if self._deserialized is _ABSENT:
@@ -165,14 +169,28 @@ class _Request:
             self._provider = self.servicer._get_provider_resource(self.request)
         return self._provider
 
-    def value(self, build: Callable[[Any], Any]) -> Any:
-        if self._value is _ABSENT:
-            try:
-                props = _plain_struct(self.request.properties)
-            except _SdkConversion:
-                props = plain(self.deserialized())
-            self._value = build(props)
-        return self._value
+    def value(self, build: Callable[[str, str, Any], Any]) -> Any:
+        value = self._values.get(build, _ABSENT)
+        if value is _ABSENT:
+            props = self._values.get(None, _ABSENT)
+            if props is _ABSENT:
+                props = self._values[None] = plain_struct(self.request.properties)
+            request = self.request
+            value = self._values[build] = build(request.urn, request.type, props)
+        return value
+
+
+def plain_struct(struct) -> dict:
+    """What `plain` gives for the props the SDK's server builds from a request's protobuf Struct
+    (`deserialize_properties(MessageToDict(struct))`), in one walk of the Struct instead of three
+    (the SDK's conversion was most of an Analyze call). Only plain JSON values are converted here:
+    a map carrying the engine's signature key (a secret, asset or archive) or a number JSON cannot
+    hold (MessageToDict raises) sends the whole Struct through the SDK's own conversion
+    (tests/test_pack_startup.py checks that both give the same)."""
+    try:
+        return _plain_struct(struct)
+    except _SdkConversion:
+        return plain(_sdk.deserialize_properties(_sdk.json_format.MessageToDict(struct)))
 
 
 class _SdkConversion(Exception):
@@ -180,10 +198,6 @@ class _SdkConversion(Exception):
 
 
 def _plain_struct(struct) -> dict:
-    """`plain(deserialize_properties(MessageToDict(struct)))` in one walk of the protobuf Struct:
-    JSON values only. A map carrying the engine's signature key (a secret, asset or archive) or a
-    number JSON cannot hold (MessageToDict raises) goes to the SDK's own conversion instead
-    (tests/test_pack_startup.py checks both give the same)."""
     fields = struct.fields
     if SPECIAL_SIG_KEY in fields:
         raise _SdkConversion
@@ -236,14 +250,15 @@ class _Args(ResourceValidationArgs):
     del _lazy
 
 
-def shared_by_policies(args: ResourceValidationArgs, build: Callable[[Any], Any]) -> Any:
-    """`build(plain props)`: with the pack's servicer, built once per Analyze request and the same
-    value for every policy that runs on it (the rules only read it, and their per-resource views
-    are then built once per request, as in `keyguard audit`); otherwise built on each call."""
-    shared = args._shared if type(args) is _Args else None
-    if shared is None:
-        return build(plain(args.props))
-    return shared.value(build)
+def shared_by_policies(args: ResourceValidationArgs, build: Callable[[str, str, Any], Any]) -> Any:
+    """`build(urn, resource type, plain props)` of the resource `args` describe. With the pack's
+    servicer it is built once per Analyze request and `build` function, and every policy that runs
+    on the request gets that same value (the rules only read it, and their per-resource views are
+    then built once per request, as in `keyguard audit`); otherwise it is built on each call. Never
+    kept from one request to the next."""
+    if type(args) is not _Args:
+        return build(args.urn, args.resource_type, plain(args.props))
+    return args._shared.value(build)
 
 
 class _Servicer(_sdk._PolicyAnalyzerServicer):
@@ -268,7 +283,8 @@ class _Servicer(_sdk._PolicyAnalyzerServicer):
     def _plan(self, resource_type: str) -> _Plan:
         """Built once per resource type and configuration: which policies run, and the response's
         "not applicable" entries of all the others (the SDK builds 27 messages on every call)."""
-        plan = self._plans.get(resource_type)
+        plans = self._plans  # a Configure meanwhile replaces the dict: a plan built now is dropped with it
+        plan = plans.get(resource_type)
         if plan is not None:
             return plan
         proto = _sdk.proto
@@ -289,7 +305,7 @@ class _Servicer(_sdk._PolicyAnalyzerServicer):
                 continue
             order.append(len(runs))
             runs.append((policy, EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level))
-        plan = self._plans[resource_type] = _Plan(template, tuple(runs), tuple(order))
+        plan = plans[resource_type] = _Plan(template, tuple(runs), tuple(order))
         return plan
 
     def Analyze(self, request, _context):
@@ -332,7 +348,8 @@ class _Servicer(_sdk._PolicyAnalyzerServicer):
         level; with none (the defaults) its answer is an empty response, given here directly."""
         if not any(self._get_enforcement_level(policy) == EnforcementLevel.REMEDIATE
                    for policy in self._PolicyAnalyzerServicer__policies):
-            self._configure_runtime_settings()
+            if self._runtime_settings_apply:
+                self._configure_runtime_settings()
             return _sdk.proto.RemediateResponse()
         return super().Remediate(request, context)
 
