@@ -332,39 +332,37 @@ def test_every_path_of_analyze_answers_as_the_sdk(levels):
 
 
 def test_runtime_settings_from_the_environment_reach_the_policies(monkeypatch):
-    """With the CLI's PULUMI_PROJECT/STACK/DRY_RUN set, the pack applies them on each call as the
-    SDK does; with none of them (nor PULUMI_CONFIG) set, applying them would do nothing and is skipped."""
+    """The Pulumi config and project/stack/dry-run settings the CLI passes in the environment reach
+    a policy as the SDK applies them; with none of them in the environment nothing is applied."""
     import contextvars
 
     import pulumi
 
     def project(args, report_violation):
-        report_violation(f"{pulumi.get_project()}/{pulumi.get_stack()}")
+        report_violation(f"{pulumi.get_project()}/{pulumi.get_stack()}/{pulumi.runtime.is_dry_run()}/"
+                         f"{pulumi.Config('aws').get('region')}")
 
-    def answers(cls):
+    def answer(cls):
         servicer = cls("synthetic", "0.0.1", [ResourceValidationPolicy(name="p", description="d", validate=project)],
                        EnforcementLevel.MANDATORY)
         request = analyzer_pb2.AnalyzeRequest(type="t:a", properties=_struct({}), urn="urn:a", name="a")
-        return contextvars.copy_context().run(servicer.Analyze, request, None).diagnostics[0].message
+        # each call in a fresh context, as gRPC's server runs it (the settings are context variables)
+        return [contextvars.copy_context().run(servicer.Analyze, request, None).diagnostics[0].message
+                for _ in range(2)]
 
-    for key in ("PULUMI_CONFIG", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN"):
+    for key in ("PULUMI_CONFIG", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN", "PULUMI_ORGANIZATION"):
         monkeypatch.delenv(key, raising=False)
-    monkeypatch.setattr(SDK_SERVICER, "_configure_runtime_settings", _counting(SDK_SERVICER._configure_runtime_settings))
-    assert answers(compat._Servicer) == answers(SDK_SERVICER)
-    assert _counting.calls == 1  # the SDK's servicer only
+    calls = []
+    real = compat._Servicer._configure_runtime_settings
+    monkeypatch.setattr(compat._Servicer, "_configure_runtime_settings", lambda self: calls.append(1) or real(self))
+    assert answer(compat._Servicer) == answer(SDK_SERVICER)
+    assert not calls  # nothing to apply
     monkeypatch.setenv("PULUMI_PROJECT", "keyguard-project")
     monkeypatch.setenv("PULUMI_STACK", "dev")
     monkeypatch.setenv("PULUMI_DRY_RUN", "true")
-    assert answers(compat._Servicer) == answers(SDK_SERVICER) == "d\nkeyguard-project/dev"
-    assert _counting.calls == 3
-
-
-def _counting(method):
-    def counted(self):
-        _counting.calls += 1
-        return method(self)
-    _counting.calls = 0
-    return counted
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"aws:region": "eu-west-1"}))
+    assert answer(compat._Servicer) == answer(SDK_SERVICER) == ["d\nkeyguard-project/dev/True/eu-west-1"] * 2
+    assert len(calls) == 2
 
 
 def _configure_request(config: dict) -> analyzer_pb2.ConfigureAnalyzerRequest:

@@ -43,14 +43,16 @@ Beyond the documented API, and why:
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
 from collections.abc import Mapping, MutableMapping, Sequence
-from inspect import isawaitable
+from inspect import isawaitable, signature
 from math import isfinite
 from typing import Any, Callable, NamedTuple, NoReturn
 
+import pulumi.runtime
 from pulumi_policy import (EnforcementLevel, PolicyPack, ResourceValidationArgs, ResourceValidationPolicy, Secret,
                            StackValidationArgs, StackValidationPolicy)
 from pulumi_policy import policy as _sdk
@@ -267,12 +269,21 @@ class _Servicer(_sdk._PolicyAnalyzerServicer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._plans: dict[str, _Plan] = {}
-        # The SDK applies the Pulumi config and project/stack settings from the environment on every
-        # call (they are context variables, gone after each call); it does nothing when the
-        # environment holds none of them, and the environment the CLI started the pack with does
-        # not change, so that is decided once.
-        self._runtime_settings_apply = "PULUMI_CONFIG" in os.environ or all(
-            key in os.environ for key in ("PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN"))
+        self._runtime_settings = _runtime_settings()
+        self._runtime_settings_apply = self._runtime_settings != (None, None)
+
+    def _configure_runtime_settings(self):
+        """The SDK's: the Pulumi config and the project, stack and dry-run settings the CLI passes
+        in the environment, applied on every call (they are context variables, gone after each
+        call), with what cannot change while the pack runs read once (the environment, and the
+        parameters of pulumi's Settings, whose signature the SDK inspects on every call: about
+        0.2 ms of each Analyze under the CLI). Not called at all when there is nothing to apply."""
+        config, settings = self._runtime_settings
+        if config is not None:
+            for key, value in json.loads(config).items():
+                pulumi.runtime.set_config(key, value)
+        if settings is not None:
+            pulumi.runtime.configure(pulumi.runtime.Settings(**settings))
 
     def Configure(self, request, context):
         self._warm()
@@ -377,6 +388,19 @@ class _Servicer(_sdk._PolicyAnalyzerServicer):
                 return
             _Servicer._warm_started = True
         threading.Thread(target=_yielding, args=(self.warm_up,), name="keyguard-warm-up", daemon=True).start()
+
+
+def _runtime_settings() -> tuple[str | None, dict[str, Any] | None]:
+    """(PULUMI_CONFIG, the Settings arguments) as the SDK's `_configure_runtime_settings` reads
+    them from the environment; None for what it would not apply."""
+    config = os.environ.get("PULUMI_CONFIG")
+    if not all(key in os.environ for key in ("PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN")):
+        return config, None
+    settings = {"project": os.environ["PULUMI_PROJECT"], "stack": os.environ["PULUMI_STACK"],
+                "dry_run": os.environ["PULUMI_DRY_RUN"] == "true"}
+    if "organization" in signature(pulumi.runtime.Settings).parameters:
+        settings["organization"] = os.environ.get("PULUMI_ORGANIZATION", "organization")
+    return config, settings
 
 
 def _not_applicable_in_order(response, plan: _Plan, dynamic: dict) -> None:
