@@ -158,9 +158,11 @@ def test_every_resource_policy_declares_its_types():
             assert policy.resource_types and policy.not_applicable_reason.startswith("applies to "), policy.name
 
 
-def test_an_unconvertible_number_fails_as_in_the_sdk():
-    """MessageToDict refuses NaN and infinity; the SDK's Analyze then raises, and so does the pack's."""
-    sdk, fast = servicers(merged_config())
+@pytest.mark.parametrize("config", list(_configs()))
+def test_an_unconvertible_number_fails_as_in_the_sdk(config):
+    """MessageToDict refuses NaN and infinity; the SDK's Analyze then raises before any policy
+    runs (even one whose config is invalid), and so does the pack's."""
+    sdk, fast = servicers(_configs()[config])
     for number in (float("nan"), float("inf")):
         request = analyzer_pb2.AnalyzeRequest(type=b.T["key"], properties=_struct({"rotationPeriodInDays": number}),
                                               urn=b.KEY_URN, name="k")

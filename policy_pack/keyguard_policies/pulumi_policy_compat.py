@@ -35,7 +35,7 @@ Beyond the documented API, and why:
   validate would have raised); the policies that run share one conversion of the request's props
   (`shared_by_policies`, straight from the protobuf Struct by `plain_struct`), while each still
   gets its own `args` whose `props` proxy, options and provider are built only if read; the SDK's
-  per-call runtime settings are skipped when the environment holds none (then they do nothing).
+  per-call runtime settings read the environment once (`_configure_runtime_settings`).
   Its Remediate answers an empty response without converting the props when no policy is at the
   remediate level. `serve` puts it in place of the SDK's class before constructing `PolicyPack`,
   and starts the pack's warm-up in a thread on the engine's first call (the SDK has no hook after
@@ -145,14 +145,17 @@ class _Plan(NamedTuple):
 
 
 class _Request:
-    """What the policies that run on one Analyze request share, each built at most once: the
-    converted props (the SDK converts them once per policy; the rules only read them), the
-    resource options and provider (the SDK builds them per policy; keyguard's rules never read
-    them), and the values derived from the plain props (`shared_by_policies`)."""
-    __slots__ = ("request", "servicer", "_deserialized", "_options", "_provider", "_values")
+    """What the policies that run on one Analyze request share: its props as plain values,
+    converted once (the SDK converts them before each policy runs, so a value it cannot convert
+    fails the call here too, before any policy runs), the values derived from them
+    (`shared_by_policies`), and, built only if a policy reads them, the SDK's own conversion (for
+    `args.props`), the resource options and the provider (the SDK builds them per policy;
+    keyguard's rules never read them)."""
+    __slots__ = ("request", "servicer", "props", "_deserialized", "_options", "_provider", "_values")
 
     def __init__(self, request, servicer):
         self.request, self.servicer = request, servicer
+        self.props = plain_struct(request.properties)
         self._deserialized = self._options = self._provider = _ABSENT
         self._values: dict = {}
 
@@ -174,11 +177,8 @@ class _Request:
     def value(self, build: Callable[[str, str, Any], Any]) -> Any:
         value = self._values.get(build, _ABSENT)
         if value is _ABSENT:
-            props = self._values.get(None, _ABSENT)
-            if props is _ABSENT:
-                props = self._values[None] = plain_struct(self.request.properties)
             request = self.request
-            value = self._values[build] = build(request.urn, request.type, props)
+            value = self._values[build] = build(request.urn, request.type, self.props)
         return value
 
 
@@ -326,7 +326,7 @@ class _Servicer(_sdk._PolicyAnalyzerServicer):
         plan = self._plan(request.type)
         response = proto.AnalyzeResponse()
         response.CopyFrom(plan.template)  # one C-level copy of the static entries
-        shared = _Request(request, self)
+        shared = _Request(request, self) if plan.runs else None
         stack_tags = self._PolicyAnalyzerServicer__stack_tags
         dynamic = None
         for index, (policy, enforcement_level) in enumerate(plan.runs):
