@@ -23,7 +23,7 @@ FIGURES = (
     "speedup_vs_cloudsplaining", "scaling_slope", "scaling_slope_net", "fixed_cost_seconds",
     "parse_floor_seconds", "audit_to_parse_floor_ratio", "audit_to_parse_floor_ratio_net", "peak_rss_mib",
     "pack_startup_seconds", "pack_first_answer_seconds", "pack_first_iam_answer_seconds", "analyze_median_ms",
-    "analyze_p99_ms", "builtin_audit_seconds",
+    "analyze_p99_ms", "analyze_floor_median_ms", "builtin_audit_seconds",
     *(f"audit_seconds_{n}" for n in QUICK_SIZES),
 )
 TARGETED = ("speedup_vs_parliament", "speedup_vs_cloudsplaining", "scaling_slope", "audit_to_parse_floor_ratio",

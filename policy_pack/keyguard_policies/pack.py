@@ -13,7 +13,8 @@ from . import catalog
 from .engine import run_resource_rule, run_stack_rule
 from .model import UNVERIFIABLE, Finding, Resource, Stack
 from .policies import RULES, Rule
-from .pulumi_policy_compat import ResourceAndStackPolicy, TypedResourcePolicy, plain, raise_unverifiable, with_changes
+from .pulumi_policy_compat import (ResourceAndStackPolicy, TypedResourcePolicy, plain, raise_unverifiable,
+                                   shared_by_policies, with_changes)
 
 _LEVELS = {"advisory": EnforcementLevel.ADVISORY, "mandatory": EnforcementLevel.MANDATORY,
            "remediate": EnforcementLevel.REMEDIATE, "disabled": EnforcementLevel.DISABLED}
@@ -21,12 +22,21 @@ _SEVERITIES = {"low": Severity.LOW, "medium": Severity.MEDIUM, "high": Severity.
 
 
 def _params(rule: Rule, config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The CLI sends the config merged with the schema defaults; fill any gap from the catalog."""
+    """The CLI sends the config merged with the schema defaults; fill any gap from the catalog.
+    The config is the same on every call after Configure, so the checked parameters of the last
+    config seen are reused (the rules only read them; `keyguard audit` shares one set too)."""
+    last = _LAST_PARAMS.get(rule.NAME)
+    if last is not None and last[0] == config:
+        return last[1]
     params = rule.info.defaults()
     for key, value in (config or {}).items():
         if key in rule.info.config_schema:
             params[key] = catalog._checked(value, rule.info.config_schema[key], f"{rule.NAME}.{key}")
+    _LAST_PARAMS[rule.NAME] = (config, params)
     return params
+
+
+_LAST_PARAMS: dict[str, tuple[Mapping[str, Any] | None, dict[str, Any]]] = {}
 
 
 def _report(findings: list[Finding], report_violation: ReportViolation, with_urn: bool) -> None:
@@ -56,7 +66,7 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
             params = _params(rule, args.get_config())
         except catalog.ConfigError as err:
             return _config_error(rule, err, report_violation)
-        resource = Resource(args.urn, args.resource_type, plain(args.props))
+        resource = shared_by_policies(args, Resource)  # one Resource per request, whichever policies run
         _report(run_resource_rule(rule, resource, params), report_violation, with_urn=False)
 
     def remediate(args: ResourceValidationArgs):
