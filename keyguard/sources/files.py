@@ -48,29 +48,31 @@ def _audited(type_: str) -> bool:
     return type_ not in SKIPPED_TYPES and not type_.startswith("pulumi:providers:")
 
 
-def _resource(entry: dict, props_key: str, secrets: dict[str, set[str]] | None, where: str) -> Resource:
+def _resource(entry: dict, props_key: str, secrets: dict[str, set[str]] | None, where: Callable[[], str]) -> Resource:
     """`secrets` collects, per URN, the plaintext of every secret the entry carries; None when the
-    file holds no secret at all (then values are used as parsed, a large saving on big files)."""
-    if not isinstance(entry.get("urn"), str) or not isinstance(entry.get("type"), str):
-        raise UsageError(f"{where} has no urn or type")
+    file holds no secret at all (then values are used as parsed, a large saving on big files).
+    `where` names the entry for messages (built only for one: a large export has many entries)."""
+    urn, type_ = entry.get("urn"), entry.get("type")
+    if not isinstance(urn, str) or not isinstance(type_, str):
+        raise UsageError(f"{where()} has no urn or type")
     props = entry.get(props_key) or {}
     outputs = entry.get("outputs") or {}
     if not isinstance(props, dict) or not isinstance(outputs, dict):
-        raise UsageError(f"{where}: {props_key} and outputs must be objects")
+        raise UsageError(f"{where()}: {props_key} and outputs must be objects")
     deps = entry.get("dependencies") or []
     prop_deps = entry.get("propertyDependencies") or {}
     if not isinstance(deps, list) or not isinstance(prop_deps, dict):
-        raise UsageError(f"{where}: dependencies must be a list and propertyDependencies an object")
+        raise UsageError(f"{where()}: dependencies must be a list and propertyDependencies an object")
     if secrets is not None:
         found: set[str] = set()
         outputs = plain(outputs, found)
         props = plain(props, found)
         if found:
-            secrets.setdefault(entry["urn"], set()).update(found)
+            secrets.setdefault(urn, set()).update(found)
     if entry.get("id") and "id" not in outputs:
         outputs = {**outputs, "id": entry["id"]}
     # property dependencies stay lists as parsed: Resource.depends_on returns tuples
-    return Resource(entry["urn"], entry["type"], props, outputs, tuple(deps), prop_deps)
+    return Resource(urn, type_, props, outputs, tuple(deps), prop_deps)
 
 
 def load_state(path: Path, secrets: dict[str, set[str]],
@@ -101,11 +103,11 @@ def load_preview(path: Path, secrets: dict[str, set[str]],
     if not isinstance(steps, list):
         raise UsageError(f"{path}: not a `pulumi preview --json` output (no \"steps\" list)")
 
-    def new_state(step: dict, where: str) -> dict | None:
+    def new_state(step: dict, where: Callable[[], str]) -> dict | None:
         if step.get("op") in DELETE_OPS:
             return None
         if not isinstance(step.get("newState"), dict):
-            raise UsageError(f"{where} ({step.get('op')}) has no newState")
+            raise UsageError(f"{where()} ({step.get('op')}) has no newState")
         return step["newState"]
 
     return _resources(path, steps, "steps", new_state, secrets, tick)
@@ -121,10 +123,12 @@ def _resources(path: Path, items: list, label: str, select: Callable[[dict, str]
     """The audited resources among `items` (what `select` picks from each), and the stack name."""
     resources, stack = [], ""
     for i, item in enumerate(_ticking(items, tick)):
-        where = f"{path}: {label}[{i}]"
+        def where(i=i) -> str:
+            return f"{path}: {label}[{i}]"
         if not isinstance(item, dict):
-            raise UsageError(f"{where} is not an object")
-        stack = stack or stack_of(str(item.get("urn", "")))
+            raise UsageError(f"{where()} is not an object")
+        if not stack:
+            stack = stack_of(str(item.get("urn", "")))
         entry = select(item, where)
         if entry is not None and _audited(str(entry.get("type", ""))):
             resources.append(_resource(entry, "inputs", secrets, where))

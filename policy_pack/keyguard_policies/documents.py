@@ -10,7 +10,7 @@ import re
 from importlib import resources as _resources
 from typing import Any, Iterator
 
-from .frozen import EMPTY, freeze
+from .frozen import EMPTY, FrozenDict, FrozenList, freeze
 from .model import Resource, per_resource
 from .values import (ENCRYPTED_SECRET, UNKNOWN_SENTINELS, UNREADABLE, Malformed, Unverifiable, as_list,
                      contains_unknown, describe_unknown, is_unknown, json_type)
@@ -148,7 +148,7 @@ def _parse_text(raw: str, path: str, kind: str) -> Document:
         raise Malformed(f"{path} is not valid JSON ({getattr(err, 'msg', err)} at line "
                         f"{getattr(err, 'lineno', '?')} column {getattr(err, 'colno', '?')})") from None
     # an unknown can hide inside the text only as one of the sentinel strings: look only then
-    return _parse_value(value, path, kind, check_unknown=_SENTINEL.search(raw) is not None)
+    return _parse_value(value, path, kind, check_unknown=_has_sentinel(raw))
 
 
 try:  # orjson comes with policy_sentry; json is the fallback
@@ -156,7 +156,16 @@ try:  # orjson comes with policy_sentry; json is the fallback
 except ImportError:  # pragma: no cover
     _loads = json.loads
 
-_SENTINEL = re.compile("|".join(re.escape(s) for s in sorted(UNKNOWN_SENTINELS | {ENCRYPTED_SECRET, UNREADABLE})))
+_SENTINELS = tuple(sorted(UNKNOWN_SENTINELS | {ENCRYPTED_SECRET, UNREADABLE}))
+
+
+def _has_sentinel(raw: str) -> bool:
+    """Whether one of the sentinel strings occurs in the text (a few substring searches are about
+    three times faster than one regular expression of the alternatives)."""
+    for sentinel in _SENTINELS:
+        if sentinel in raw:
+            return True
+    return False
 
 
 def _parse_value(raw: Any, path: str, kind: str, check_unknown: bool = True) -> Document:
@@ -164,8 +173,8 @@ def _parse_value(raw: Any, path: str, kind: str, check_unknown: bool = True) -> 
         raise Unverifiable(describe_unknown(raw if is_unknown(raw) else "", path))
     if not isinstance(raw, dict):
         raise Malformed(f"{path} is a JSON {json_type(raw)}, not a policy document object")
-    unknown = [k for k in raw if k not in DOCUMENT_KEYS]
-    if unknown:
+    if not raw.keys() <= DOCUMENT_KEYS:
+        unknown = [k for k in raw if k not in DOCUMENT_KEYS]
         raise Malformed(f"{path} has {_keys(unknown)} besides Version, Id and Statement, which AWS rejects")
     if "Version" in raw and raw["Version"] not in VERSIONS:
         raise Malformed(f"{path}.Version is {raw['Version']!r}; it must be \"2012-10-17\" or \"2008-10-17\"")
@@ -176,7 +185,7 @@ def _parse_value(raw: Any, path: str, kind: str, check_unknown: bool = True) -> 
         raw_statements = [raw_statements]
     if not isinstance(raw_statements, list) or not raw_statements:
         raise Malformed(f"{path}.Statement must be a statement object or a non-empty list of them")
-    return Document(path, kind, tuple(_statement(s, i, path, kind) for i, s in enumerate(raw_statements)))
+    return Document(path, kind, tuple([_statement(s, i, path, kind) for i, s in enumerate(raw_statements)]))
 
 
 def _statement(raw: Any, index: int, path: str, kind: str) -> Statement:
@@ -201,10 +210,10 @@ def _statement(raw: Any, index: int, path: str, kind: str) -> Statement:
         raise Malformed(f"{_where(path, index)} of a {'key' if kind == KEY_POLICY else 'bucket'} policy "
                         f"{'has no Principal' if 'Principal' not in raw else 'has both Principal and NotPrincipal'}")
     condition = raw.get("Condition") or EMPTY
-    if not isinstance(condition, dict):
+    if type(condition) is not FrozenDict and not isinstance(condition, dict):
         raise Malformed(f"{_where(path, index)}.Condition is not an object")
     for operator, clauses in condition.items():
-        if not isinstance(clauses, dict):
+        if type(clauses) is not FrozenDict and not isinstance(clauses, dict):
             raise Malformed(f"{_where(path, index)}.Condition.{operator} is a JSON {json_type(clauses)}, "
                             "not an object of condition keys")
     sid = raw.get("Sid")
@@ -237,6 +246,8 @@ def _where(path: str, index: int) -> str:
 
 def _strings(raw: dict, key: str, path: str, index: int) -> tuple[str, ...]:
     value = raw.get(key)
+    if type(value) is FrozenList and value and all(type(v) is str and v for v in value):
+        return tuple(value)  # the common list form, checked in one pass
     if value is None:
         if key in raw:
             raise Malformed(f"{_where(path, index)}.{key} contains None, not a non-empty string")
