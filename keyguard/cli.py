@@ -7,7 +7,6 @@ import dataclasses
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from . import __version__
@@ -251,6 +250,7 @@ def _write(rendered: dict[str, str], formats: list[str], output: Path | None) ->
     """All reports are rendered before any is written, and each file appears whole or not at all."""
     from .reports import FILENAMES
     if output is not None:
+        import tempfile  # only here: reports to stdout need no temporary files (a few ms at start-up)
         try:
             output.mkdir(parents=True, exist_ok=True)
         except OSError as err:
