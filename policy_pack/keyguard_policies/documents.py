@@ -132,10 +132,11 @@ def _documents(resource: Resource) -> Iterator[Document]:
 
 def parse(raw: Any, path: str = "policy", kind: str = IDENTITY) -> Document:
     """A document from a JSON string (parsed once, however many rules read it) or an object.
-    Documents are shared between rules, resources and threads: every part is read-only."""
+    Documents are shared between rules, resources and threads: every part is read-only (each
+    statement keeps a read-only copy of what it was read from, never the value itself)."""
     if isinstance(raw, str):
         return _parse_text(raw, path, kind)
-    return _parse_value(freeze(raw), path, kind)
+    return _parse_value(raw, path, kind)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -143,7 +144,7 @@ def _parse_text(raw: str, path: str, kind: str) -> Document:
     if is_unknown(raw):
         raise Unverifiable(describe_unknown(raw, path))
     try:
-        value = freeze(_loads(raw))
+        value = _loads(raw)  # private to this call: _statement keeps read-only copies of its parts
     except ValueError as err:
         raise Malformed(f"{path} is not valid JSON ({getattr(err, 'msg', err)} at line "
                         f"{getattr(err, 'lineno', '?')} column {getattr(err, 'colno', '?')})") from None
@@ -210,10 +211,10 @@ def _statement(raw: Any, index: int, path: str, kind: str) -> Statement:
         raise Malformed(f"{_where(path, index)} of a {'key' if kind == KEY_POLICY else 'bucket'} policy "
                         f"{'has no Principal' if 'Principal' not in raw else 'has both Principal and NotPrincipal'}")
     condition = raw.get("Condition") or EMPTY
-    if type(condition) is not FrozenDict and not isinstance(condition, dict):
+    if not isinstance(condition, dict):
         raise Malformed(f"{_where(path, index)}.Condition is not an object")
     for operator, clauses in condition.items():
-        if type(clauses) is not FrozenDict and not isinstance(clauses, dict):
+        if not isinstance(clauses, dict):
             raise Malformed(f"{_where(path, index)}.Condition.{operator} is a JSON {json_type(clauses)}, "
                             "not an object of condition keys")
     sid = raw.get("Sid")
@@ -221,6 +222,7 @@ def _statement(raw: Any, index: int, path: str, kind: str) -> Statement:
         raise Malformed(f"{_where(path, index)}.Sid is not a string")
     actions = _strings(raw, "Action" if has_action else "NotAction", path, index)
     resources = _strings(raw, "Resource" if has_resource else "NotResource", path, index)
+    frozen = _frozen_statement(raw)
     # built without the frozen dataclass's __init__ (one object.__setattr__ per field, a third of
     # the cost of reading a statement); the fields are exactly the dataclass's
     statement = _new(Statement)
@@ -228,12 +230,30 @@ def _statement(raw: Any, index: int, path: str, kind: str) -> Statement:
         index=index, sid=sid, effect=effect,
         actions=actions if has_action else (), not_actions=() if has_action else actions,
         resources=resources if has_resource else (), not_resources=() if has_resource else resources,
-        principal=raw.get("Principal"), not_principal=raw.get("NotPrincipal"),
-        condition=condition, raw=raw)
+        principal=frozen.get("Principal"), not_principal=frozen.get("NotPrincipal"),
+        condition=frozen.get("Condition") or EMPTY, raw=frozen)
     return statement
 
 
+_STRING_LISTS = frozenset(("Action", "NotAction", "Resource", "NotResource"))
+
+
+def _frozen_statement(raw: dict) -> FrozenDict:
+    """A read-only copy of a checked statement. Its action and resource lists hold only strings
+    (`_strings` checked them), so a flat copy freezes them; the rest is frozen however deep."""
+    frozen = FrozenDict(raw)
+    for key, value in raw.items():
+        if type(value) is not str:
+            _set_item(frozen, key, FrozenList(value) if key in _STRING_LISTS and type(value) is list
+                      else freeze(value))
+    return frozen
+
+
+_set_item = dict.__setitem__
+
+
 _new = object.__new__
+_ONLY_STR = {str}
 
 
 def _keys(names: list) -> str:
@@ -246,8 +266,11 @@ def _where(path: str, index: int) -> str:
 
 def _strings(raw: dict, key: str, path: str, index: int) -> tuple[str, ...]:
     value = raw.get(key)
-    if type(value) is FrozenList and value and all(type(v) is str and v for v in value):
-        return tuple(value)  # the common list form, checked in one pass
+    # the common forms, checked at C speed: one string, or a list of non-empty strings
+    if type(value) is str and value:
+        return (value,)
+    if type(value) is list and value and {*map(type, value)} == _ONLY_STR and "" not in value:
+        return tuple(value)
     if value is None:
         if key in raw:
             raise Malformed(f"{_where(path, index)}.{key} contains None, not a non-empty string")
