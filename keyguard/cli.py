@@ -7,7 +7,6 @@ import dataclasses
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from . import __version__
@@ -102,6 +101,7 @@ def _settings(path: Path | None):
 
 
 def _audit(args) -> int:
+    from .collector import one_audit
     from .progress import Progress
     if args.live and args.preview:
         raise UsageError("--live reads what is deployed: combine it with --state, not --preview")
@@ -110,18 +110,20 @@ def _audit(args) -> int:
     formats = _formats(args)
     settings = _settings(args.config)
     progress = Progress(enabled=sys.stderr.isatty())
-    try:
-        result, secrets = _run(args, settings, progress)
-        rendered = _render(result, formats, secrets, color=sys.stdout.isatty() and not args.no_color)
-    finally:
-        progress.done()
-    _write(rendered, formats, args.output)
+    with one_audit():
+        try:
+            result, secrets = _run(args, settings, progress)
+            rendered = _render(result, formats, secrets, color=sys.stdout.isatty() and not args.no_color)
+        finally:
+            progress.done()
+        _write(rendered, formats, args.output)
     return 0 if result.passed else 1
 
 
 def _run(args, settings, progress):
     from keyguard_policies.engine import evaluate
     from keyguard_policies.model import Stack
+    from .collector import loading
     from .result import AuditResult, Source
     from .sources import files
 
@@ -134,7 +136,7 @@ def _run(args, settings, progress):
         path = args.state or args.preview
         kind = "state" if args.state else "preview"
         loader = files.load_state if args.state else files.load_preview
-        with progress.task(f"reading {path.name}") as tick:
+        with progress.task(f"reading {path.name}") as tick, loading():
             resources, stack_name = loader(path, secrets, tick)
         source = Source(kind, _shown(path), stack_name)
     else:
@@ -160,13 +162,14 @@ def _run(args, settings, progress):
 
 def _live(args, secrets: dict[str, set[str]], progress):
     """The live view: the export's resources as deployed, or everything discovered."""
+    from .collector import loading
     from .result import Source
     from .sources import files, live
     from .sources.live.clients import workers_from
     workers = workers_from(args.live_workers)
     declared, stack_name, path = None, live.LIVE_STACK, ""
     if args.state:
-        with progress.task(f"reading {args.state.name}") as tick:
+        with progress.task(f"reading {args.state.name}") as tick, loading():
             declared, stack_name = files.load_state(args.state, secrets, tick)
         path = _shown(args.state)
     audit = live.run(declared, workers, progress)
@@ -247,6 +250,7 @@ def _write(rendered: dict[str, str], formats: list[str], output: Path | None) ->
     """All reports are rendered before any is written, and each file appears whole or not at all."""
     from .reports import FILENAMES
     if output is not None:
+        import tempfile  # only here: reports to stdout need no temporary files (a few ms at start-up)
         try:
             output.mkdir(parents=True, exist_ok=True)
         except OSError as err:

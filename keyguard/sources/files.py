@@ -48,29 +48,35 @@ def _audited(type_: str) -> bool:
     return type_ not in SKIPPED_TYPES and not type_.startswith("pulumi:providers:")
 
 
-def _resource(entry: dict, props_key: str, secrets: dict[str, set[str]] | None, where: str) -> Resource:
+class _Defect(Exception):
+    """What is wrong with one entry; `_resources` prefixes where it is (the place is spelled out
+    only for a defect: a large export has many entries)."""
+
+
+def _resource(entry: dict, props_key: str, secrets: dict[str, set[str]] | None) -> Resource:
     """`secrets` collects, per URN, the plaintext of every secret the entry carries; None when the
     file holds no secret at all (then values are used as parsed, a large saving on big files)."""
-    if not isinstance(entry.get("urn"), str) or not isinstance(entry.get("type"), str):
-        raise UsageError(f"{where} has no urn or type")
+    urn, type_ = entry.get("urn"), entry.get("type")
+    if not isinstance(urn, str) or not isinstance(type_, str):
+        raise _Defect(" has no urn or type")
     props = entry.get(props_key) or {}
     outputs = entry.get("outputs") or {}
     if not isinstance(props, dict) or not isinstance(outputs, dict):
-        raise UsageError(f"{where}: {props_key} and outputs must be objects")
+        raise _Defect(f": {props_key} and outputs must be objects")
     deps = entry.get("dependencies") or []
     prop_deps = entry.get("propertyDependencies") or {}
     if not isinstance(deps, list) or not isinstance(prop_deps, dict):
-        raise UsageError(f"{where}: dependencies must be a list and propertyDependencies an object")
+        raise _Defect(": dependencies must be a list and propertyDependencies an object")
     if secrets is not None:
         found: set[str] = set()
         outputs = plain(outputs, found)
         props = plain(props, found)
         if found:
-            secrets.setdefault(entry["urn"], set()).update(found)
+            secrets.setdefault(urn, set()).update(found)
     if entry.get("id") and "id" not in outputs:
         outputs = {**outputs, "id": entry["id"]}
     # property dependencies stay lists as parsed: Resource.depends_on returns tuples
-    return Resource(entry["urn"], entry["type"], props, outputs, tuple(deps), prop_deps)
+    return Resource(urn, type_, props, outputs, tuple(deps), prop_deps)
 
 
 def load_state(path: Path, secrets: dict[str, set[str]],
@@ -88,7 +94,7 @@ def load_state(path: Path, secrets: dict[str, set[str]],
     if not isinstance(entries, list):
         raise UsageError(f"{path}: deployment.resources is not a list")
     # a resource pending deletion (`delete: true`) is on its way out: not audited
-    return _resources(path, entries, "deployment.resources", lambda e, where: None if e.get("delete") else e,
+    return _resources(path, entries, "deployment.resources", lambda e: None if e.get("delete") else e,
                       secrets, tick)
 
 
@@ -101,11 +107,11 @@ def load_preview(path: Path, secrets: dict[str, set[str]],
     if not isinstance(steps, list):
         raise UsageError(f"{path}: not a `pulumi preview --json` output (no \"steps\" list)")
 
-    def new_state(step: dict, where: str) -> dict | None:
+    def new_state(step: dict) -> dict | None:
         if step.get("op") in DELETE_OPS:
             return None
         if not isinstance(step.get("newState"), dict):
-            raise UsageError(f"{where} ({step.get('op')}) has no newState")
+            raise _Defect(f" ({step.get('op')}) has no newState")
         return step["newState"]
 
     return _resources(path, steps, "steps", new_state, secrets, tick)
@@ -116,18 +122,21 @@ def _may_hold_secrets(raw: bytes) -> bool:
     return SIG_KEY.encode() in raw or MASKED_SECRET.encode() in raw
 
 
-def _resources(path: Path, items: list, label: str, select: Callable[[dict, str], dict | None],
+def _resources(path: Path, items: list, label: str, select: Callable[[dict], dict | None],
                secrets: dict[str, set[str]] | None, tick) -> tuple[list[Resource], str]:
     """The audited resources among `items` (what `select` picks from each), and the stack name."""
-    resources, stack = [], ""
-    for i, item in enumerate(_ticking(items, tick)):
-        where = f"{path}: {label}[{i}]"
-        if not isinstance(item, dict):
-            raise UsageError(f"{where} is not an object")
-        stack = stack or stack_of(str(item.get("urn", "")))
-        entry = select(item, where)
-        if entry is not None and _audited(str(entry.get("type", ""))):
-            resources.append(_resource(entry, "inputs", secrets, where))
+    resources, stack, i = [], "", 0
+    try:
+        for i, item in enumerate(_ticking(items, tick)):
+            if not isinstance(item, dict):
+                raise _Defect(" is not an object")
+            if not stack:
+                stack = stack_of(str(item.get("urn", "")))
+            entry = select(item)
+            if entry is not None and _audited(str(entry.get("type", ""))):
+                resources.append(_resource(entry, "inputs", secrets))
+    except _Defect as defect:
+        raise UsageError(f"{path}: {label}[{i}]{defect}") from None
     return resources, stack
 
 

@@ -28,13 +28,13 @@ class PolicyOutcome:
         return "pass" if self.subjects else "not-applicable"
 
 
-def _collect(rule: Rule, produce: Callable[[], Iterable[Violation]], subject: Resource | None, stack: Stack | None,
-             out: list[Finding]) -> None:
-    """Run a rule and drain what it yields, turning what it raises (when called or while
+def _collect(rule: Rule, produce: Callable[..., Iterable[Violation]], args: tuple, subject: Resource | None,
+             stack: Stack | None, out: list[Finding]) -> None:
+    """Run `produce(*args)` and drain what it yields, turning what it raises (when called or while
     iterating) into findings about `subject`."""
     default = subject
     try:
-        for v in produce():
+        for v in produce(*args):
             target = (stack.by_urn.get(v.urn) if stack is not None else None) if v.urn else default
             out.append(Finding(rule.NAME, v.kind, target.urn if target else (v.urn or ""),
                                target.type if target else "", v.message, v.evidence))
@@ -52,7 +52,7 @@ def _collect(rule: Rule, produce: Callable[[], Iterable[Violation]], subject: Re
 
 def run_resource_rule(rule: Rule, resource: Resource, params: Mapping, stack: Stack | None = None) -> list[Finding]:
     out: list[Finding] = []
-    _collect(rule, lambda: rule.check(resource, params), resource, stack, out)
+    _collect(rule, rule.check, (resource, params), resource, stack, out)
     return out
 
 
@@ -63,7 +63,7 @@ def subjects_of(rule: Rule, stack: Stack) -> tuple[list[Resource], list[Finding]
         return list(rule.subjects(stack)), out
     except Exception as err:  # noqa: BLE001 - reported, never raised
         failure = err
-    _collect(rule, lambda: _raise(failure), None, stack, out)
+    _collect(rule, _raise, (failure,), None, stack, out)
     return [], out
 
 
@@ -79,7 +79,7 @@ def run_stack_rule(rule: Rule, stack: Stack, params: Mapping,
         subjects, out = subjects_of(rule, stack)
         if out:
             return out
-    _collect(rule, lambda: rule.check_stack(stack, params), subjects[0] if subjects else None, stack, out)
+    _collect(rule, rule.check_stack, (stack, params), subjects[0] if subjects else None, stack, out)
     return out
 
 
@@ -90,16 +90,17 @@ def evaluate(stack: Stack, settings: Mapping[str, catalog.PolicySettings] | None
     settings = settings or catalog.resolve(None)
     enabled = {name: rule for name, rule in RULES.items() if settings[name].enforcement != "disabled"}
     outcomes = {name: PolicyOutcome(name, settings[name].enforcement, [], []) for name in enabled}
-    by_type: dict[str, list[Rule]] = {}
+    by_type: dict[str, list[tuple]] = {}
     for name, rule in enabled.items():
         if rule.KIND == "resource":
+            entry = (rule, settings[name].params, outcomes[name])
             for type_ in rule.SUPPORTED_RESOURCES:
-                by_type.setdefault(type_, []).append(rule)
+                by_type.setdefault(type_, []).append(entry)
     for resource in stack.resources:
-        for rule in by_type.get(resource.type, ()):
-            outcome = outcomes[rule.NAME]
+        # run_resource_rule's work, inlined: this loop runs once per resource and rule
+        for rule, params, outcome in by_type.get(resource.type, ()):
             outcome.subjects.append(resource.urn)
-            outcome.findings.extend(run_resource_rule(rule, resource, settings[rule.NAME].params, stack))
+            _collect(rule, rule.check, (resource, params), resource, stack, outcome.findings)
     for name, rule in enabled.items():
         if rule.stack_part:  # what only the stack shows, judged after the resources themselves
             found = rule.stack_subjects(stack)

@@ -44,13 +44,27 @@ class FrozenList(list):
 EMPTY = FrozenDict()
 
 
+_CONTAINERS = (dict, list)
+_set_item, _set_index = dict.__setitem__, list.__setitem__
+
+
 def freeze(value: Any) -> Any:
     """`value` with every dict and list (however deep) replaced by a read-only copy."""
     kind = type(value)
-    if kind is dict:  # strings, most of a policy document, are kept without a call
-        return FrozenDict({k: v if type(v) is str else freeze(v) for k, v in value.items()})
+    # copied whole at C speed, then only the nested containers replaced (strings, most of a
+    # policy document, cost no call)
+    if kind is dict:
+        out = FrozenDict(value)
+        for k, v in value.items():
+            if type(v) is not str and isinstance(v, _CONTAINERS):
+                _set_item(out, k, freeze(v))
+        return out
     if kind is list:
-        return FrozenList([v if type(v) is str else freeze(v) for v in value])
+        out = FrozenList(value)
+        for i, v in enumerate(value):
+            if type(v) is not str and isinstance(v, _CONTAINERS):
+                _set_index(out, i, freeze(v))
+        return out
     if kind is FrozenDict or kind is FrozenList:
         return value
     if isinstance(value, dict):

@@ -152,14 +152,16 @@ def allowed(document: Document, action: str, arn: str) -> bool:
 def statements_reaching(document: Document, actions: Iterable[str], prefix: str) -> list[Statement]:
     """The Allow statements that grant one of `actions` on some resource under `prefix`, unless an
     unconditional Deny of that action covers everything under it."""
-    reaching = []
+    reaching, seen = [], set()
     for action in actions:
         if any(_denies(s) and covers_action(s, action) and _covers_all(s, prefix) for s in document.statements):
             continue
         for statement in document.statements:
-            if statement.allows and statement not in reaching and covers_action(statement, action) \
+            # by identity: statements of one document differ by index, and comparing dataclasses is slow
+            if statement.allows and id(statement) not in seen and covers_action(statement, action) \
                     and _may_reach(statement, prefix):
                 reaching.append(statement)
+                seen.add(id(statement))
     return sorted(reaching, key=lambda s: s.index)
 
 

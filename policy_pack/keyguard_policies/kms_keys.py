@@ -31,7 +31,9 @@ class KeyLookup:
     """Resolves key references against one stack."""
 
     def __init__(self, stack: Stack):
-        self.stack = stack
+        # the URN index, not the stack: the stack memoizes this lookup, and a cycle between them
+        # would keep a whole large stack alive until a full collection
+        self.by_urn = stack.by_urn
         self.by_identifier: dict[str, Resource] = {}
         self.unknown_identity = False
         for key in stack.of_type(KEY_TYPE):
@@ -58,14 +60,14 @@ class KeyLookup:
         target = alias.get("targetKeyId")
         if is_unknown(target):
             for urn in alias.depends_on("targetKeyId"):
-                if self.stack.by_urn.get(urn) and self.stack.by_urn[urn].type == KEY_TYPE:
-                    return self.stack.by_urn[urn]
+                if self.by_urn.get(urn) and self.by_urn[urn].type == KEY_TYPE:
+                    return self.by_urn[urn]
             return None
         return self._keys_by_identifier.get(target) if isinstance(target, str) else None
 
     def from_dependencies(self, urns: Iterable[str]) -> Resource | None:
         for urn in urns:
-            resource = self.stack.by_urn.get(urn)
+            resource = self.by_urn.get(urn)
             if resource is None:
                 continue
             if resource.type == KEY_TYPE:

@@ -12,7 +12,10 @@ VIOLATION = "violation"
 UNVERIFIABLE = "unverifiable"
 
 
-@dataclasses.dataclass(frozen=True)
+_NOT_GIVEN: Any = object()
+
+
+@dataclasses.dataclass(frozen=True, init=False)
 class Resource:
     """One resource: `props` are the inputs the policies judge; `outputs` (when a source has them)
     only help identify it (its ARN or id); dependencies are URNs."""
@@ -22,6 +25,14 @@ class Resource:
     outputs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     dependencies: tuple[str, ...] = ()
     property_dependencies: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+
+    def __init__(self, urn: str, type: str, props: Mapping[str, Any], outputs: Mapping[str, Any] = _NOT_GIVEN,
+                 dependencies: tuple[str, ...] = (), property_dependencies: Mapping[str, tuple[str, ...]] = _NOT_GIVEN):
+        # the dataclass's own __init__, in one call instead of one object.__setattr__ per field
+        # (a large export builds one per resource)
+        vars(self).update(urn=urn, type=type, props=props, outputs={} if outputs is _NOT_GIVEN else outputs,
+                          dependencies=dependencies,
+                          property_dependencies={} if property_dependencies is _NOT_GIVEN else property_dependencies)
 
     @property
     def name(self) -> str:

@@ -128,9 +128,27 @@ def configs_for(stack: Stack, bucket: Resource) -> tuple[list[Resource], bool]:
     return list(matched.values()), ambiguous
 
 
-def all_rules(stack: Stack, bucket: Resource) -> tuple[list[EncryptionRule], bool]:
+def all_rules(stack: Stack, bucket: Resource) -> tuple[tuple[EncryptionRule, ...], bool]:
+    """Every encryption rule that applies to the bucket, and whether an unresolved configuration
+    may add one. Read once per bucket and stack: three stack rules ask about every bucket. The
+    answer (or the `Unverifiable`/`Malformed` it raised) is immutable and keyed by the bucket
+    object itself, so two resources with one URN never share it."""
+    read: dict[int, tuple] = stack.memo("s3-encryption-rules", lambda _: {})
+    entry = read.get(id(bucket))
+    if entry is None or entry[0] is not bucket:
+        try:
+            entry = (bucket, _all_rules(stack, bucket), None)
+        except (Unverifiable, Malformed) as err:
+            entry = (bucket, None, err)
+        read[id(bucket)] = entry
+    if entry[2] is not None:
+        raise entry[2]
+    return entry[1]
+
+
+def _all_rules(stack: Stack, bucket: Resource) -> tuple[tuple[EncryptionRule, ...], bool]:
     configs, ambiguous = configs_for(stack, bucket)
     rules = inline_rules(bucket)
     for config in configs:
         rules.extend(config_rules(config))
-    return rules, ambiguous
+    return tuple(rules), ambiguous

@@ -35,10 +35,20 @@ class Malformed(Exception):
     """Raised for input a rule cannot interpret; the engine reports a violation naming the defect."""
 
 
+_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+
+
 def json_type(value: Any) -> str:
-    """The JSON name of a parsed value's type, for messages about malformed input."""
-    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), "number")
+    """The JSON name of a parsed value's type, for messages about malformed input (the read-only
+    copies of cached values are dict and list subclasses: objects and arrays too)."""
+    found = _JSON_TYPES.get(type(value))
+    if found is not None:
+        return found
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    return "string" if isinstance(value, str) else "number"
 
 
 def is_unknown(value: Any) -> bool:

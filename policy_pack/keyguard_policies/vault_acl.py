@@ -350,7 +350,13 @@ def overlaps(a: str, b: str) -> bool:
 
 def contains(area: str, pattern: str) -> bool:
     """Does every path `pattern` matches lie in `area` (an exact path, or a glob/segment pattern)?"""
-    regex = "".join("[^/]+" if t is SEG else "" if t is GLOB else re.escape(t) for t in tokens(area))
+    regex = _area_regex(area)
     if area.endswith("*"):
-        return re.match(regex, pattern[:-1] if pattern.endswith("*") else pattern) is not None
-    return not pattern.endswith("*") and re.fullmatch(regex, pattern) is not None
+        return regex.match(pattern[:-1] if pattern.endswith("*") else pattern) is not None
+    return not pattern.endswith("*") and regex.fullmatch(pattern) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _area_regex(area: str) -> re.Pattern:
+    """An area's expression, built once: a stack's copies of one design share their areas."""
+    return re.compile("".join("[^/]+" if t is SEG else "" if t is GLOB else re.escape(t) for t in tokens(area)))

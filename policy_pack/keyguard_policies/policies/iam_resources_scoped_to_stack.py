@@ -1,6 +1,7 @@
 """Credentials this stack hands out (Vault role documents) and identity policies it defines reach
 only this stack's own bucket and key; anything else must be listed in allowedResourceArns."""
 import fnmatch
+import functools
 
 from .. import iam_catalog
 from ..documents import IDENTITY, documents_of
@@ -30,21 +31,27 @@ class _Owned:
             self.keys |= ids
             self.incomplete |= not ids
 
-    def owns(self, arn: str) -> bool:
-        _, service, _, _, resource_part = split_arn(arn)
+    def owns(self, arn: str, parts: tuple | None = None) -> bool:
+        _, service, _, _, resource_part = parts or split_arn(arn)
         if service == "s3":
             return resource_part.split("/", 1)[0] in self.buckets
         return arn in self.keys
 
 
-def _services_reached(statement) -> set[str]:
+def _services_reached(statement) -> frozenset[str]:
     """The services whose resource-level actions the statement grants; actions that support only
     "*" (s3:ListAllMyBuckets, kms:ListKeys) reach no particular resource. NotAction grants every
     action it does not list."""
-    if statement.not_actions:
-        excluded = set().union(*(iam_catalog.resource_level_names(p) for p in statement.not_actions))
-        return {s for s in SERVICES if set(iam_catalog.resource_level_names(f"{s}:*")) - excluded}
-    return set().union(*(iam_catalog.services_of(p, resource_level=True) for p in statement.actions))
+    return _services_of(statement.actions, statement.not_actions)
+
+
+@functools.lru_cache(maxsize=4096)
+def _services_of(actions: tuple[str, ...], not_actions: tuple[str, ...]) -> frozenset[str]:
+    """A catalog fact about an action list, kept: the copies of a design repeat their lists."""
+    if not_actions:
+        excluded = set().union(*(iam_catalog.resource_level_names(p) for p in not_actions))
+        return frozenset(s for s in SERVICES if set(iam_catalog.resource_level_names(f"{s}:*")) - excluded)
+    return frozenset().union(*(iam_catalog.services_of(p, resource_level=True) for p in actions))
 
 
 def check_stack(stack, params):
@@ -78,7 +85,7 @@ def _judge(resource, owned, allowed):
                     continue
                 if parts is None or parts[1] not in SERVICES:
                     continue
-                if owned.owns(arn):
+                if owned.owns(arn, parts):
                     continue
                 if owned.incomplete:
                     yield unverified(f"{document.path} {statement.label} names {arn}, and this stack's "

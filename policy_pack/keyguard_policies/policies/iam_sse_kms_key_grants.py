@@ -120,30 +120,33 @@ def _judge(buckets, resource):
 def _judge_bucket(document, bucket, keys_needed):
     prefixes = _object_prefixes(bucket)
     unnamed = not prefixes
-    if unnamed:  # the name is not known yet: any S3 object grant may be on this bucket
-        prefixes = ["arn:aws:s3:::"]
-    uses = []
-    for what, actions, kms_action in NEEDS:
-        reaching = [s for p in prefixes for s in statements_reaching(document, actions, p)]
-        if reaching:
-            uses.append((what, kms_action, reaching))
-    if not uses:
-        return
-    if isinstance(keys_needed, Exception):
-        raise keys_needed
-    if unnamed:
+    if unnamed or isinstance(keys_needed, Exception):
+        if unnamed:  # the name is not known yet: any S3 object grant may be on this bucket
+            prefixes = ["arn:aws:s3:::"]
+        if not any(_reaching(document, actions, prefixes) for _, actions, _ in NEEDS):
+            return
+        if isinstance(keys_needed, Exception):
+            raise keys_needed
         raise Unverifiable(f"{document.path} grants S3 object access, and the name of bucket {bucket.name} "
                            "(encrypted with a KMS key) is not known yet")
     name = sorted(bucket_names(bucket))[0]
     for key_arn in keys_needed:
-        for what, kms_action, reaching in uses:
+        for what, actions, kms_action in NEEDS:
+            # the key grant first: a document that has it needs no search for the statements reaching the objects
             if allowed(document, kms_action, key_arn):
+                continue
+            reaching = _reaching(document, actions, prefixes)
+            if not reaching:
                 continue
             labels = ", ".join(dict.fromkeys(s.label for s in reaching))
             yield Violation(
                 f"{document.path} lets its holder {what} objects of bucket {name} ({labels}) but does not allow "
                 f"{kms_action} on the bucket's SSE-KMS key {key_arn}: every {what} is denied at run time",
                 evidence=f"{kms_action} on {key_arn}")
+
+
+def _reaching(document, actions, prefixes) -> list:
+    return [s for p in prefixes for s in statements_reaching(document, actions, p)]
 
 
 def _key_arns(stack, keys, bucket) -> list[str]:

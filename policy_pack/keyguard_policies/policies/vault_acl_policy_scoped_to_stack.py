@@ -14,7 +14,9 @@ SUPPORTED_RESOURCES = (POLICY_TYPE,)
 def check_stack(stack: Stack, params):
     own, incomplete = _own_paths(stack)
     allowed = tuple(p.lstrip("/") for p in params.get("allowedPaths") or [])
-    yield from judge_each(stack.of_type(POLICY_TYPE), lambda resource: _judge(resource, own, incomplete, allowed))
+    # each distinct area once: the copies of one design in a large stack share their paths
+    areas = tuple(dict.fromkeys((*own, *allowed)))
+    yield from judge_each(stack.of_type(POLICY_TYPE), lambda resource: _judge(resource, areas, incomplete))
 
 
 def _own_paths(stack: Stack) -> tuple[list[str], bool]:
@@ -36,11 +38,11 @@ def _own_paths(stack: Stack) -> tuple[list[str], bool]:
     return own, incomplete
 
 
-def _judge(resource, own, incomplete, allowed):
+def _judge(resource, areas, incomplete):
     for rule in rules_of(resource):
         if not rule.grants:
             continue
-        if any(contains(area, rule.path) for area in (*own, *allowed)):
+        if any(contains(area, rule.path) for area in areas):
             continue
         if incomplete:
             yield unverified(f'path "{rule.path}" is not one of this stack\'s known paths, and some of its mounts '
