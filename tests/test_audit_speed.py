@@ -186,3 +186,16 @@ def test_resources_get_their_own_default_mappings():
     assert c == Resource("urn:c", "t", {"x": 1}, {"id": "i"}, ("urn:a",), {"x": ("urn:a",)})
     with pytest.raises(AttributeError):
         c.urn = "urn:d"  # type: ignore[misc]
+
+
+def test_judge_each_names_the_subject_and_keeps_every_other_field():
+    """judge_each builds the Violation directly (not dataclasses.replace): a field added to
+    Violation must be carried over there too, which this test notices."""
+    import dataclasses
+
+    from keyguard_policies.policies import Violation, judge_each
+    assert [f.name for f in dataclasses.fields(Violation)] == ["message", "evidence", "urn", "kind"]
+    subject = Resource("urn:s", "aws:s3/bucket:Bucket", {})
+    given = [Violation("m", "e", None, "advisory-kind"), Violation("n", "f", "urn:other")]
+    out = list(judge_each([subject], lambda _: iter(given)))
+    assert out == [Violation("m", "e", "urn:s", "advisory-kind"), given[1]]

@@ -36,7 +36,8 @@ def judge_each(subjects: Iterable[Resource], judge: Callable[[Resource], Iterato
     for subject in subjects:
         try:
             for v in judge(subject):
-                yield v if v.urn else dataclasses.replace(v, urn=subject.urn)
+                # built directly: dataclasses.replace re-inspects the fields on every call
+                yield v if v.urn else Violation(v.message, v.evidence, subject.urn, v.kind)
         except Unverifiable as err:
             yield unverified(err.what, subject.urn)
         except Malformed as err:
