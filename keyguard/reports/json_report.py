@@ -2,10 +2,10 @@
 field order so two runs can be diffed line by line."""
 from __future__ import annotations
 
-import json
 
 from ..result import AuditResult
+from .json_text import indented
 
 
 def render(result: AuditResult) -> str:
-    return json.dumps(result.to_json(), indent=2) + "\n"
+    return indented(result.to_json()) + "\n"

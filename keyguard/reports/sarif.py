@@ -14,7 +14,6 @@ that could not be made (unverifiable). Whether a result blocks the gate is in it
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -22,6 +21,7 @@ from keyguard_policies.model import VIOLATION, Finding
 
 from .. import __version__
 from ..result import AuditResult
+from .json_text import indented
 from . import _common as c
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -219,4 +219,4 @@ def build(result: AuditResult) -> dict[str, Any]:
 
 
 def render(result: AuditResult) -> str:
-    return json.dumps(build(result), indent=2) + "\n"
+    return indented(build(result)) + "\n"
