@@ -2,7 +2,6 @@
 field order so two runs can be diffed line by line."""
 from __future__ import annotations
 
-
 from ..result import AuditResult
 from .json_text import indented
 

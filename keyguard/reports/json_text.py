@@ -13,14 +13,11 @@ from typing import Any
 
 import orjson
 
-_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
-
-
 def indented(value: Any) -> str:
     """`json.dumps(value, indent=2)`."""
     if _plain(value):
         try:
-            text = orjson.dumps(value, option=_OPTIONS).decode()
+            text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
         except TypeError:  # integers beyond 64 bits, keys that are not strings
             pass
         else:

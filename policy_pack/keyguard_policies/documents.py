@@ -10,7 +10,7 @@ import re
 from importlib import resources as _resources
 from typing import Any, Iterator
 
-from .frozen import EMPTY, FrozenDict, FrozenList, freeze
+from .frozen import EMPTY, freeze
 from .model import Resource, per_resource
 from .values import (ENCRYPTED_SECRET, UNKNOWN_SENTINELS, UNREADABLE, Malformed, Unverifiable, as_list,
                      contains_unknown, describe_unknown, is_unknown, json_type)
@@ -222,7 +222,7 @@ def _statement(raw: Any, index: int, path: str, kind: str) -> Statement:
         raise Malformed(f"{_where(path, index)}.Sid is not a string")
     actions = _strings(raw, "Action" if has_action else "NotAction", path, index)
     resources = _strings(raw, "Resource" if has_resource else "NotResource", path, index)
-    frozen = _frozen_statement(raw)
+    frozen = freeze(raw)  # a read-only copy: the parsed value itself is never shared
     # built without the frozen dataclass's __init__ (one object.__setattr__ per field, a third of
     # the cost of reading a statement); the fields are exactly the dataclass's
     statement = _new(Statement)
@@ -233,23 +233,6 @@ def _statement(raw: Any, index: int, path: str, kind: str) -> Statement:
         principal=frozen.get("Principal"), not_principal=frozen.get("NotPrincipal"),
         condition=frozen.get("Condition") or EMPTY, raw=frozen)
     return statement
-
-
-_STRING_LISTS = frozenset(("Action", "NotAction", "Resource", "NotResource"))
-
-
-def _frozen_statement(raw: dict) -> FrozenDict:
-    """A read-only copy of a checked statement. Its action and resource lists hold only strings
-    (`_strings` checked them), so a flat copy freezes them; the rest is frozen however deep."""
-    frozen = FrozenDict(raw)
-    for key, value in raw.items():
-        if type(value) is not str:
-            _set_item(frozen, key, FrozenList(value) if key in _STRING_LISTS and type(value) is list
-                      else freeze(value))
-    return frozen
-
-
-_set_item = dict.__setitem__
 
 
 _new = object.__new__
