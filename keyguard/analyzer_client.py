@@ -116,8 +116,10 @@ class PackProcess:
 
 
 def compile_pack(pack_dir: Path, python: str = sys.executable) -> None:
-    """Byte-compile the pack's modules before a timed start, as toolchain/pulumi_workspace.py does
-    before the real CLI runs it (where PYTHONDONTWRITEBYTECODE is set, nothing else would)."""
+    """Byte-compile the pack's own modules with the python that will run it (what the toolchain
+    does before the real CLI starts the pack, and the bench before a timed start): where
+    PYTHONDONTWRITEBYTECODE is set nothing else would, and every start would compile them again.
+    Only stale files are rewritten; a failure here only costs start-up time."""
     packages = [str(p) for p in sorted(Path(pack_dir).iterdir()) if p.is_dir() and (p / "__init__.py").exists()]
     if not packages:
         return

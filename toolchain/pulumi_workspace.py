@@ -70,10 +70,8 @@ def compile_pack(pack: Path = PACK, venv: Path | None = None) -> None:
     CLI starts the pack once per preview, and where PYTHONDONTWRITEBYTECODE is set (CI images,
     this toolchain's users) every start would otherwise compile them again. Only stale files are
     rewritten; a failure here only costs start-up time."""
-    python = (venv or pack / "venv") / "bin" / "python"
-    sources = [str(p) for p in sorted(pack.iterdir()) if p.is_dir() and (p / "__init__.py").exists()]
-    if sources:
-        subprocess.run([str(python), "-m", "compileall", "-q", *sources], capture_output=True)
+    from keyguard.analyzer_client import compile_pack as compile_with  # one implementation, shared with the bench
+    compile_with(pack, str((venv or pack / "venv") / "bin" / "python"))
 
 
 def copy_stack(stack: Path, dest: Path) -> Path:
