@@ -10,7 +10,7 @@ import re
 from importlib import resources as _resources
 from typing import Any, Iterator
 
-from .frozen import EMPTY, freeze
+from .frozen import EMPTY, FrozenDict, freeze
 from .model import Resource, per_resource
 from .values import (ENCRYPTED_SECRET, UNKNOWN_SENTINELS, UNREADABLE, Malformed, Unverifiable, as_list,
                      contains_unknown, describe_unknown, is_unknown, json_type)
@@ -49,7 +49,10 @@ class Statement:
     principal: Any
     not_principal: Any
     condition: dict
-    raw: dict
+    # what the statement was read from: the parsed JSON value, private to the parse that made it
+    # (never handed out; `raw` is a read-only copy of it), or, for a value the caller owns, its
+    # read-only copy made when it was read
+    _source: dict = dataclasses.field(compare=False, repr=False)
 
     @property
     def allows(self) -> bool:
@@ -59,13 +62,35 @@ class Statement:
     def label(self) -> str:
         return f"statement {self.sid!r}" if self.sid else f"statement #{self.index + 1}"
 
-    @functools.cached_property
-    def evidence_text(self) -> str:
-        return _EVIDENCE(self.raw)
+    @property
+    def raw(self) -> dict:
+        """The statement as it was written, read-only. Copied on first use: the rules read the
+        parsed fields, so most statements never need it (a race makes two equal copies)."""
+        found = vars(self).get("_raw")
+        if found is None:
+            found = vars(self)["_raw"] = _read_only_statement(self)
+        return found
 
     def evidence(self) -> str:
-        """The statement as JSON, for reports; built once however many rules flag it."""
-        return self.evidence_text
+        """The statement as JSON, for reports; built once however many rules flag it, and only
+        when a report shows it (`model.Finding.evidence`)."""
+        found = vars(self).get("_evidence_text")
+        if found is None:
+            found = vars(self)["_evidence_text"] = _EVIDENCE(self._source)
+        return found
+
+
+def _read_only_statement(statement: Statement) -> dict:
+    """A read-only copy of the statement's source that shares the parts already copied."""
+    source = statement._source
+    if type(source) is FrozenDict:
+        return source
+    frozen = freeze(source)
+    for key, value in (("Principal", statement.principal), ("NotPrincipal", statement.not_principal),
+                       ("Condition", statement.condition)):
+        if key in source and value is not None and value is not EMPTY:
+            _set_item(frozen, key, value)
+    return frozen
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,7 +174,7 @@ def _parse_text(raw: str, path: str, kind: str) -> Document:
         raise Malformed(f"{path} is not valid JSON ({getattr(err, 'msg', err)} at line "
                         f"{getattr(err, 'lineno', '?')} column {getattr(err, 'colno', '?')})") from None
     # an unknown can hide inside the text only as one of the sentinel strings: look only then
-    return _parse_value(value, path, kind, check_unknown=_has_sentinel(raw))
+    return _parse_value(value, path, kind, check_unknown=_has_sentinel(raw), private=True)
 
 
 try:  # orjson comes with policy_sentry; json is the fallback
@@ -169,7 +194,7 @@ def _has_sentinel(raw: str) -> bool:
     return False
 
 
-def _parse_value(raw: Any, path: str, kind: str, check_unknown: bool = True) -> Document:
+def _parse_value(raw: Any, path: str, kind: str, check_unknown: bool = True, private: bool = False) -> Document:
     if check_unknown and contains_unknown(raw):
         raise Unverifiable(describe_unknown(raw if is_unknown(raw) else "", path))
     if not isinstance(raw, dict):
@@ -186,10 +211,13 @@ def _parse_value(raw: Any, path: str, kind: str, check_unknown: bool = True) -> 
         raw_statements = [raw_statements]
     if not isinstance(raw_statements, list) or not raw_statements:
         raise Malformed(f"{path}.Statement must be a statement object or a non-empty list of them")
-    return Document(path, kind, tuple([_statement(s, i, path, kind) for i, s in enumerate(raw_statements)]))
+    document = _new(Document)  # the frozen dataclass's fields, set in one call (see _statement)
+    vars(document).update(path=path, kind=kind,
+                          statements=tuple([_statement(s, i, path, kind, private) for i, s in enumerate(raw_statements)]))
+    return document
 
 
-def _statement(raw: Any, index: int, path: str, kind: str) -> Statement:
+def _statement(raw: Any, index: int, path: str, kind: str, private: bool = False) -> Statement:
     if not isinstance(raw, dict):
         raise Malformed(f"{_where(path, index)} is a JSON {json_type(raw)}, not an object")
     if not raw.keys() <= STATEMENT_KEYS:
@@ -222,7 +250,13 @@ def _statement(raw: Any, index: int, path: str, kind: str) -> Statement:
         raise Malformed(f"{_where(path, index)}.Sid is not a string")
     actions = _strings(raw, "Action" if has_action else "NotAction", path, index)
     resources = _strings(raw, "Resource" if has_resource else "NotResource", path, index)
-    frozen = freeze(raw)  # a read-only copy: the parsed value itself is never shared
+    # `private`: `raw` came from parsing text here and no one else holds it, so it is kept as it
+    # is and copied read-only only if `Statement.raw` is asked for; a value the caller owns is
+    # copied now (the caller could change it later)
+    source = raw if private else freeze(raw)
+    # read-only parts (a copy's parts are returned as they are by `freeze`)
+    principal, not_principal = source.get("Principal"), source.get("NotPrincipal")
+    condition = source.get("Condition")
     # built without the frozen dataclass's __init__ (one object.__setattr__ per field, a third of
     # the cost of reading a statement); the fields are exactly the dataclass's
     statement = _new(Statement)
@@ -230,12 +264,14 @@ def _statement(raw: Any, index: int, path: str, kind: str) -> Statement:
         index=index, sid=sid, effect=effect,
         actions=actions if has_action else (), not_actions=() if has_action else actions,
         resources=resources if has_resource else (), not_resources=() if has_resource else resources,
-        principal=frozen.get("Principal"), not_principal=frozen.get("NotPrincipal"),
-        condition=frozen.get("Condition") or EMPTY, raw=frozen)
+        principal=principal if principal is None or type(principal) is str else freeze(principal),
+        not_principal=not_principal if not_principal is None or type(not_principal) is str else freeze(not_principal),
+        condition=freeze(condition) if condition else EMPTY, _source=source)
     return statement
 
 
 _new = object.__new__
+_set_item = dict.__setitem__
 _ONLY_STR = {str}
 
 

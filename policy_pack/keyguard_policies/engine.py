@@ -37,7 +37,7 @@ def _collect(rule: Rule, produce: Callable[..., Iterable[Violation]], args: tupl
         for v in produce(*args):
             target = (stack.by_urn.get(v.urn) if stack is not None else None) if v.urn else default
             out.append(Finding(rule.NAME, v.kind, target.urn if target else (v.urn or ""),
-                               target.type if target else "", v.message, v.evidence))
+                               target.type if target else "", v.message, v._evidence))  # built when read
     except Unverifiable as err:
         out.append(Finding(rule.NAME, UNVERIFIABLE, default.urn if default else "",
                            default.type if default else "", f"cannot be verified: {err.what}"))

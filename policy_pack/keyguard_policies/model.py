@@ -105,7 +105,28 @@ def per_resource(fn):
     return wrapper
 
 
-@dataclasses.dataclass(frozen=True)
+class LazyText:
+    """A dataclass field of text that may be given as its source instead: any object with an
+    `evidence()` method (a policy statement), called the first time the field is read. Rules
+    flag thousands of statements whose JSON only a report shows; the pack never shows it.
+    Equality, `repr`, `dataclasses.replace` and `asdict` all read the text."""
+
+    def __set_name__(self, owner, name: str):
+        self.slot = "_" + name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return ""  # the field's default
+        value = obj.__dict__[self.slot]
+        if type(value) is not str:
+            value = obj.__dict__[self.slot] = value.evidence()  # a race builds the same text twice
+        return value
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self.slot] = value
+
+
+@dataclasses.dataclass(frozen=True, init=False)
 class Finding:
     """What a rule reports: a violation, or a check that could not be made (unverifiable).
     `evidence` is the offending value or statement, shown in reports."""
@@ -114,4 +135,9 @@ class Finding:
     urn: str
     resource_type: str
     message: str
-    evidence: str = ""
+    evidence: str = LazyText()  # type: ignore[assignment]
+
+    def __init__(self, policy: str, kind: str, urn: str, resource_type: str, message: str, evidence="") -> None:
+        # the frozen dataclass's fields, set in one call (an audit makes one per finding)
+        vars(self).update(policy=policy, kind=kind, urn=urn, resource_type=resource_type, message=message,
+                          _evidence=evidence)

@@ -14,16 +14,19 @@ from types import ModuleType
 from typing import Callable, Iterable, Iterator
 
 from ..catalog import policies as _catalog
-from ..model import UNVERIFIABLE, VIOLATION, Resource, Stack
+from ..model import UNVERIFIABLE, VIOLATION, LazyText, Resource, Stack
 from ..values import Malformed, Unverifiable
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, init=False)
 class Violation:
     message: str
-    evidence: str = ""
+    evidence: str = LazyText()  # type: ignore[assignment]  # text, or a statement whose JSON it is
     urn: str | None = None          # stack rules name the resource at fault
     kind: str = VIOLATION
+
+    def __init__(self, message: str, evidence="", urn: str | None = None, kind: str = VIOLATION) -> None:
+        vars(self).update(message=message, _evidence=evidence, urn=urn, kind=kind)  # see model.Finding
 
 
 def unverified(what: str, urn: str | None = None) -> Violation:
@@ -37,7 +40,7 @@ def judge_each(subjects: Iterable[Resource], judge: Callable[[Resource], Iterato
         try:
             for v in judge(subject):
                 # built directly: dataclasses.replace re-inspects the fields on every call
-                yield v if v.urn else Violation(v.message, v.evidence, subject.urn, v.kind)
+                yield v if v.urn else Violation(v.message, v._evidence, subject.urn, v.kind)
         except Unverifiable as err:
             yield unverified(err.what, subject.urn)
         except Malformed as err:

@@ -62,13 +62,13 @@ def _judge(document, statement, resources):
         else:
             detail = _describe(found.single) if found.single else "none of whose actions apply to them"
             yield Violation(f"{document.path} {statement.label} grants {action} on {shorten(named)}, "
-                            f"{detail}", evidence=statement.evidence())
+                            f"{detail}", evidence=statement)
     if not granted:
         return
     for arn in resources:
         if arn != "*" and _foreign(arn, granted):
             yield Violation(f"{document.path} {statement.label} lists resource {arn}, of a service none of its "
-                            f"actions ({shorten(statement.actions)}) belongs to", evidence=statement.evidence())
+                            f"actions ({shorten(statement.actions)}) belongs to", evidence=statement)
 
 
 check, check_stack, stack_subjects = statement_checks(_judge)

@@ -75,4 +75,4 @@ def check(resource, params):
             for action in statement.actions + statement.not_actions:
                 issue = problem(action)
                 if issue:
-                    yield Violation(f"{document.path} {statement.label}: {issue}", evidence=statement.evidence())
+                    yield Violation(f"{document.path} {statement.label}: {issue}", evidence=statement)

@@ -14,7 +14,7 @@ def _judge(document, statement, resources):
         used.append("NotPrincipal")
     if used:
         yield Violation(f"{document.path} {statement.label} uses {' and '.join(used)} with Allow",
-                        evidence=statement.evidence())
+                        evidence=statement)
 
 
 check, check_stack, stack_subjects = statement_checks(_judge)

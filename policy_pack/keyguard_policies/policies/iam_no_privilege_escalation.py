@@ -42,7 +42,7 @@ def _judge(document, statement, resources):
         found = risky & _names(statement.actions)
     if found:
         yield Violation(f"{document.path} {statement.label} grants privilege-escalation action(s) "
-                        f"{_shown(found)}", evidence=statement.evidence())
+                        f"{_shown(found)}", evidence=statement)
 
 
 @functools.lru_cache(maxsize=1024)

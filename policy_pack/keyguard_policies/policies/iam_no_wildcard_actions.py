@@ -14,7 +14,7 @@ def _judge(document, statement, resources):
         wild.append(f"every action but {shorten(statement.not_actions)} (NotAction)")
     if wild:
         yield Violation(f"{document.path} {statement.label} allows wildcard action(s) {', '.join(wild)}",
-                        evidence=statement.evidence())
+                        evidence=statement)
 
 
 check, check_stack, stack_subjects = statement_checks(_judge)

@@ -44,7 +44,7 @@ def _judge(document, statement, resources):
     scoped = _granted_except(statement.not_actions) if statement.not_actions else _granted(statement.actions)
     if scoped:
         yield Violation(f"{document.path} {statement.label} grants {shorten(scoped)} on {', '.join(broad)}",
-                        evidence=statement.evidence())
+                        evidence=statement)
 
 
 check, check_stack, stack_subjects = statement_checks(_judge)

@@ -72,7 +72,7 @@ def _judge(resource, owned, allowed):
                 reached = sorted(services & set(SERVICES))
                 yield Violation(f"{document.path} {statement.label} grants {'/'.join(reached)} actions on every "
                                 f"resource but {', '.join(statement.not_resources)} (NotResource), not only this "
-                                "stack's", evidence=statement.evidence())
+                                "stack's", evidence=statement)
             for arn in statement.resources:
                 if any(fnmatch.fnmatchcase(arn, pattern) for pattern in allowed):
                     continue
@@ -81,7 +81,7 @@ def _judge(resource, owned, allowed):
                     reached = sorted(services & set(SERVICES))
                     if reached:
                         yield Violation(f"{document.path} {statement.label} grants {'/'.join(reached)} actions on "
-                                        f"{arn}: every bucket or key, not this stack's", evidence=statement.evidence())
+                                        f"{arn}: every bucket or key, not this stack's", evidence=statement)
                     continue
                 if parts is None or parts[1] not in SERVICES:
                     continue
@@ -92,4 +92,4 @@ def _judge(resource, owned, allowed):
                                      "bucket names or key ARNs are not known yet")
                 else:
                     yield Violation(f"{document.path} {statement.label} grants {arn}, which is not this "
-                                    "stack's bucket, its objects or its key", evidence=statement.evidence())
+                                    "stack's bucket, its objects or its key", evidence=statement)

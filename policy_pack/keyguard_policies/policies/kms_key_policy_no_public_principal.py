@@ -28,8 +28,8 @@ def check(resource, params):
             if is_public(statement.principal):
                 yield Violation(f"{document.path} {statement.label} allows principal \"*\" without a condition "
                                 "that restricts the caller's account, organization or principal",
-                                evidence=statement.evidence())
+                                evidence=statement)
             elif statement.not_principal is not None:
                 yield Violation(f"{document.path} {statement.label} allows every principal but those in "
                                 "NotPrincipal, without a condition that restricts the caller",
-                                evidence=statement.evidence())
+                                evidence=statement)
