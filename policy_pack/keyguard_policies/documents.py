@@ -8,9 +8,9 @@ import functools
 import json
 import re
 from importlib import resources as _resources
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
-from .frozen import EMPTY, FrozenDict, freeze
+from .frozen import EMPTY, freeze
 from .model import Resource, per_resource
 from .values import (ENCRYPTED_SECRET, UNKNOWN_SENTINELS, UNREADABLE, Malformed, Unverifiable, as_list,
                      contains_unknown, describe_unknown, is_unknown, json_type)
@@ -49,10 +49,11 @@ class Statement:
     principal: Any
     not_principal: Any
     condition: dict
-    # what the statement was read from: the parsed JSON value, private to the parse that made it
-    # (never handed out; `raw` is a read-only copy of it), or, for a value the caller owns, its
-    # read-only copy made when it was read
-    _source: dict = dataclasses.field(compare=False, repr=False)
+    # what the statement was read from: for a document parsed from text, where it sits in that
+    # text (`_InText`, read again only when its JSON or `raw` is asked for, so thousands of
+    # parsed documents keep no second copy of every statement); for a value the caller owns, a
+    # read-only copy of it made when it was read (the caller could change it later)
+    _source: Any = dataclasses.field(compare=False, repr=False)
 
     @property
     def allows(self) -> bool:
@@ -76,15 +77,28 @@ class Statement:
         when a report shows it (`model.Finding.evidence`)."""
         found = vars(self).get("_evidence_text")
         if found is None:
-            found = vars(self)["_evidence_text"] = _EVIDENCE(self._source)
+            source = self._source
+            found = vars(self)["_evidence_text"] = _EVIDENCE(source.value() if type(source) is _InText else source)
         return found
+
+
+class _InText(NamedTuple):
+    """Where a statement is in the document text it was parsed from."""
+    text: str
+    index: int  # in the document's Statement list; -1 when Statement is the one statement object
+
+    def value(self) -> dict:
+        """The statement's JSON value, parsed again: a private copy (the text is immutable)."""
+        statements = _loads(self.text)["Statement"]
+        return statements if self.index < 0 else statements[self.index]
 
 
 def _read_only_statement(statement: Statement) -> dict:
     """A read-only copy of the statement's source that shares the parts already copied."""
     source = statement._source
-    if type(source) is FrozenDict:
-        return source
+    if type(source) is not _InText:
+        return source  # already a read-only copy
+    source = source.value()
     frozen = freeze(source)
     for key, value in (("Principal", statement.principal), ("NotPrincipal", statement.not_principal),
                        ("Condition", statement.condition)):
@@ -106,6 +120,16 @@ class Document:
         for statement in self.statements:
             if statement.allows and not (self.kind == KEY_POLICY and delegated_account(statement)):
                 yield statement
+
+    def judged(self) -> tuple[tuple["Document", Statement, tuple[str, ...]], ...]:
+        """(document, statement, its resources) for each statement of `allow_statements` in a
+        document that is not a key policy (whose resources then are what the statement lists):
+        worked out once per parsed document, which the parse cache shares between resources."""
+        found = vars(self).get("_judged")
+        if found is None:
+            assert self.kind != KEY_POLICY, "a key policy's resources depend on its key"
+            found = vars(self)["_judged"] = tuple([(self, s, s.resources) for s in self.statements if s.effect == "Allow"])
+        return found
 
     def effective_resources(self, statement: Statement, key_arn: str | None = None) -> tuple[str, ...]:
         """In a key policy, `Resource: "*"` means the key itself."""
@@ -135,14 +159,38 @@ def delegated_account(statement: Statement) -> str | None:
 @per_resource
 def documents_of(resource: Resource) -> tuple[Document, ...]:
     """Every policy document the resource carries, parsed."""
-    return tuple(_documents(resource))
+    plans = _plans().get(resource.type)
+    if plans is None:
+        return ()
+    if len(plans) == 1 and plans[0][1] is None:  # one plain property, the common case
+        prop, _, kind = plans[0]
+        value = resource.props.get(prop)
+        return () if value is None else (parse(value, prop, kind),)
+    return tuple(_documents(resource, plans))
 
 
-def _documents(resource: Resource) -> Iterator[Document]:
-    for spec in locations().get(resource.type, ()):
-        prop = spec["property"]
-        if "[]." in prop:
-            list_name, field = prop.split("[].", 1)
+@functools.lru_cache(maxsize=1)
+def _plans() -> dict[str, tuple[tuple[str, str | None, str], ...]]:
+    """Per resource type, where its documents are: (property, None, kind) for a property that
+    holds one, (list property, field, kind) for a list of objects that hold one each."""
+    out = {}
+    for type_, specs in locations().items():
+        plans = []
+        for spec in specs:
+            prop = spec["property"]
+            if "[]." in prop:
+                list_name, field = prop.split("[].", 1)
+                plans.append((list_name, field, spec["kind"]))
+            else:
+                plans.append((prop, None, spec["kind"]))
+        out[type_] = tuple(plans)
+    return out
+
+
+def _documents(resource: Resource, plans) -> Iterator[Document]:
+    for prop, field, kind in plans:
+        if field is not None:
+            list_name = prop
             items = resource.props.get(list_name)
             if is_unknown(items):
                 raise Unverifiable(describe_unknown(items, list_name))
@@ -150,9 +198,9 @@ def _documents(resource: Resource) -> Iterator[Document]:
                 if not isinstance(item, dict):
                     raise Malformed(f"{list_name}[{i}] is not an object")
                 if item.get(field) not in (None, ""):  # {"name": "", "policy": ""}: "no inline policies"
-                    yield parse(item[field], f"{list_name}[{i}].{field}", spec["kind"])
+                    yield parse(item[field], f"{list_name}[{i}].{field}", kind)
         elif resource.props.get(prop) is not None:
-            yield parse(resource.props[prop], prop, spec["kind"])
+            yield parse(resource.props[prop], prop, kind)
 
 
 def parse(raw: Any, path: str = "policy", kind: str = IDENTITY) -> Document:
@@ -174,7 +222,7 @@ def _parse_text(raw: str, path: str, kind: str) -> Document:
         raise Malformed(f"{path} is not valid JSON ({getattr(err, 'msg', err)} at line "
                         f"{getattr(err, 'lineno', '?')} column {getattr(err, 'colno', '?')})") from None
     # an unknown can hide inside the text only as one of the sentinel strings: look only then
-    return _parse_value(value, path, kind, check_unknown=_has_sentinel(raw), private=True)
+    return _parse_value(value, path, kind, check_unknown=_has_sentinel(raw), text=raw)
 
 
 try:  # orjson comes with policy_sentry; json is the fallback
@@ -194,7 +242,8 @@ def _has_sentinel(raw: str) -> bool:
     return False
 
 
-def _parse_value(raw: Any, path: str, kind: str, check_unknown: bool = True, private: bool = False) -> Document:
+def _parse_value(raw: Any, path: str, kind: str, check_unknown: bool = True, text: str | None = None) -> Document:
+    """`text`: the JSON text `raw` was just parsed from (so `raw` is private to this call)."""
     if check_unknown and contains_unknown(raw):
         raise Unverifiable(describe_unknown(raw if is_unknown(raw) else "", path))
     if not isinstance(raw, dict):
@@ -207,17 +256,18 @@ def _parse_value(raw: Any, path: str, kind: str, check_unknown: bool = True, pri
     if "Statement" not in raw:
         raise Malformed(f"{path} has no Statement")
     raw_statements = raw["Statement"]
-    if isinstance(raw_statements, dict):
+    single = isinstance(raw_statements, dict)
+    if single:
         raw_statements = [raw_statements]
     if not isinstance(raw_statements, list) or not raw_statements:
         raise Malformed(f"{path}.Statement must be a statement object or a non-empty list of them")
     document = _new(Document)  # the frozen dataclass's fields, set in one call (see _statement)
     vars(document).update(path=path, kind=kind,
-                          statements=tuple([_statement(s, i, path, kind, private) for i, s in enumerate(raw_statements)]))
+                          statements=tuple([_statement(s, i, path, kind, text, single) for i, s in enumerate(raw_statements)]))
     return document
 
 
-def _statement(raw: Any, index: int, path: str, kind: str, private: bool = False) -> Statement:
+def _statement(raw: Any, index: int, path: str, kind: str, text: str | None = None, single: bool = False) -> Statement:
     if not isinstance(raw, dict):
         raise Malformed(f"{_where(path, index)} is a JSON {json_type(raw)}, not an object")
     if not raw.keys() <= STATEMENT_KEYS:
@@ -250,13 +300,11 @@ def _statement(raw: Any, index: int, path: str, kind: str, private: bool = False
         raise Malformed(f"{_where(path, index)}.Sid is not a string")
     actions = _strings(raw, "Action" if has_action else "NotAction", path, index)
     resources = _strings(raw, "Resource" if has_resource else "NotResource", path, index)
-    # `private`: `raw` came from parsing text here and no one else holds it, so it is kept as it
-    # is and copied read-only only if `Statement.raw` is asked for; a value the caller owns is
-    # copied now (the caller could change it later)
-    source = raw if private else freeze(raw)
+    # parsed from `text`: nothing is kept but where it is; a value the caller owns: copied now
+    source = freeze(raw) if text is None else _InText(text, -1 if single else index)
     # read-only parts (a copy's parts are returned as they are by `freeze`)
-    principal, not_principal = source.get("Principal"), source.get("NotPrincipal")
-    condition = source.get("Condition")
+    parts = raw if text is not None else source
+    principal, not_principal, condition = parts.get("Principal"), parts.get("NotPrincipal"), parts.get("Condition")
     # built without the frozen dataclass's __init__ (one object.__setattr__ per field, a third of
     # the cost of reading a statement); the fields are exactly the dataclass's
     statement = _new(Statement)

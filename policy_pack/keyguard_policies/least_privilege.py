@@ -30,9 +30,12 @@ def key_arn_of(resource: Resource) -> str | None:
 @per_resource
 def judged_statements(resource: Resource) -> tuple[tuple[Document, Statement, tuple[str, ...]], ...]:
     """(document, Allow statement, its resources) for every statement the rules judge."""
+    documents = documents_of(resource)
+    if len(documents) == 1 and documents[0].kind != KEY_POLICY:
+        return documents[0].judged()  # the common case, worked out once per parsed document
     key_arn = key_arn_of(resource)
     return tuple((document, statement, document.effective_resources(statement, key_arn))
-                 for document in documents_of(resource) for statement in document.allow_statements())
+                 for document in documents for statement in document.allow_statements())
 
 
 # --- key-policy statements shaped like AWS's default delegation -----------------------------------
