@@ -233,9 +233,17 @@ except ImportError:  # pragma: no cover
 _SENTINELS = tuple(sorted(UNKNOWN_SENTINELS | {ENCRYPTED_SECRET, UNREADABLE}))
 
 
+# Every sentinel contains one of these (Pulumi's are version-4 UUIDs: "-4" starts their third
+# group); a text with neither holds no sentinel, found with two searches instead of nine.
+_SENTINEL_MARKS = ("-4", "keyguard:")
+assert all(any(mark in s for mark in _SENTINEL_MARKS) for s in _SENTINELS)
+
+
 def _has_sentinel(raw: str) -> bool:
     """Whether one of the sentinel strings occurs in the text (a few substring searches are about
     three times faster than one regular expression of the alternatives)."""
+    if "-4" not in raw and "keyguard:" not in raw:
+        return False
     for sentinel in _SENTINELS:
         if sentinel in raw:
             return True

@@ -154,10 +154,9 @@ def statement_checks(judge: Callable[[Document, Statement, tuple[str, ...]], Ite
     `check` judges a resource's statements on the document alone, `check_stack` the delegation-shaped
     key-policy statements with the stack (policies.Rule runs both, in the audit and in the pack)."""
     def check(resource, params):
-        found = []
-        for document, statement, resources in judged_statements(resource):
-            found.extend(judge(document, statement, resources))
-        return found
+        # a list, not a generator: a judge that raises leaves no partial findings behind
+        return [v for document, statement, resources in judged_statements(resource)
+                for v in judge(document, statement, resources)]
 
     def check_stack(stack, params):
         yield from judge_delegations(stack, judge)

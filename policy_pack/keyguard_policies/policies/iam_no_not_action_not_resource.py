@@ -9,6 +9,8 @@ SUPPORTED_RESOURCES = DOCUMENT_TYPES  # every type that carries an IAM policy do
 
 
 def _judge(document, statement, resources):
+    if not (statement.not_actions or statement.not_resources or statement.not_principal is not None):
+        return  # the common case, decided without building the list below
     used = [k for k, v in (("NotAction", statement.not_actions), ("NotResource", statement.not_resources)) if v]
     if document.kind != IDENTITY and statement.not_principal is not None:
         used.append("NotPrincipal")
