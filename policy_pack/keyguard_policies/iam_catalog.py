@@ -423,10 +423,11 @@ def keys_match(keys: frozenset[tuple[str, str]], resource_arn: str) -> bool:
 def _plan_matches(plan: tuple, parts: list[str]) -> bool:
     """One split, lower-case ARN against one plan (iam_index.arn_plan): the answer the
     backtracking `_match` gives on the format's tokens, without backtracking."""
-    for i, literal in plan[1]:
+    _, checks, kind, head, name_end, middles, tail = plan  # one unpacking, not a subscript per field
+    for i, literal in checks:
         if parts[i] != literal:
             return False
-    kind, text, head = plan[2], parts[5], plan[3]
+    text = parts[5]
     if kind == EXACT:
         return text == head
     if kind == STEPS:
@@ -442,17 +443,15 @@ def _plan_matches(plan: tuple, parts: list[str]) -> bool:
                 limit = found
         if limit == pos:
             return False
-        name_end = plan[4]
         if not name_end:
             return limit == len(text)
         if not text.startswith(name_end, limit):
             return False
         pos = limit + len(name_end)
-    tail = plan[6]
-    if not text.endswith(tail):
+    if tail and not text.endswith(tail):
         return False
     end = len(text) - len(tail)
-    for literal in plan[5]:
+    for literal in middles:
         found = text.find(literal, pos + 1)
         if found == -1:
             return False
