@@ -105,3 +105,13 @@ def test_exact_names_facts_agree_with_the_single_questions():
                          iam_catalog.services_of(action),
                          iam_catalog.expand(action)[0] if iam_catalog.match_count(action) == 1 else None)
         assert found.type_keys == iam_catalog._type_keys(action)
+
+
+def test_a_services_short_names_stay_marshalled_until_a_suggestion_asks():
+    from keyguard_policies import iam_index
+    payload, _ = iam_index.load_payload()
+    kms = iam_index.Index(payload).service("kms")
+    assert kms.get("decrypt").name == "kms:Decrypt" and type(kms.get("decrypt")) is iam_index.Action
+    assert isinstance(kms._short, bytes)
+    assert kms.canonical_names("decr") == ("Decrypt",)
+    assert kms._short[kms.names.index("decrypt")] == "Decrypt"
