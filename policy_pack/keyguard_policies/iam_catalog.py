@@ -345,9 +345,9 @@ def applies_to(found: Facts, resource_arn: str) -> bool:
     matched = arn_types(resource_arn)
     if matched is None:
         return keys_match(_action_keys(single), resource_arn)
-    service = fold(single.name.partition(":")[0])
-    for type_name in types:
-        if (service, type_name) in matched:
+    services = found.services  # {the action's service}: the few matched pairs are walked, no pair is built
+    for service, type_name in matched:
+        if type_name in types and service in services:
             return True
     return False
 
