@@ -306,17 +306,50 @@ class Facts(NamedTuple):
         return _type_keys(self.pattern)
 
 
+_NO_SERVICES: frozenset[str] = frozenset()
+
+
+@functools.lru_cache(maxsize=1024)
+def _service_set(service: str) -> frozenset[str]:
+    """{service}: one shared set per service for the exact names' `Facts` (not one per name)."""
+    return frozenset((service,))
+
+
+_new_facts = tuple.__new__  # Facts(...) without the generated __new__'s extra Python frame (hot on a first pass)
+
+
 @functools.lru_cache(maxsize=16384)
 def facts(pattern: str) -> Facts:
     """The `Facts` of an action string (an exact name, the common case, straight from its entry)."""
-    if not is_pattern(pattern):
+    if "*" not in pattern and "?" not in pattern:  # is_pattern, inline
         action = lookup(pattern)
         if action is None:
-            return Facts(pattern, 0, 0, frozenset(), None)
-        return Facts(pattern, 1, 1 if action.resource_types else 0, frozenset((fold(action.service),)), action)
+            return _new_facts(Facts, (pattern, 0, 0, _NO_SERVICES, None))
+        return _new_facts(Facts, (pattern, 1, 1 if action.resource_types else 0,
+                                  _service_set(fold(action.name.partition(":")[0])), action))
     count = match_count(pattern)
     return Facts(pattern, count, resource_level_count(pattern), services_of(pattern),
                  expand(pattern)[0] if count == 1 else None)
+
+
+def applies_to(found: Facts, resource_arn: str) -> bool:
+    """Whether some action of `found` applies to `resource_arn` (`resource_arn` not "*"): what
+    `keys_match(found.type_keys, resource_arn)` answers, without building the string's set of
+    (service, resource type) pairs when it matches one action (most strings: exact names)."""
+    single = found.single
+    if single is None:
+        return keys_match(found.type_keys, resource_arn)
+    types = single.resource_types
+    if not types:
+        return False
+    matched = arn_types(resource_arn)
+    if matched is None:
+        return keys_match(_action_keys(single), resource_arn)
+    services = found.services  # {the action's service}: the few matched pairs are walked, no pair is built
+    for service, type_name in matched:
+        if type_name in types and service in services:
+            return True
+    return False
 
 
 def _arn_view(resource_arn: str) -> tuple[str | None, tuple[list[str], ...]]:
@@ -337,16 +370,36 @@ def arn_types(resource_arn: str) -> frozenset[tuple[str, str]] | None:
     """The (service, resource type) pairs whose ARN formats `resource_arn` matches (an IAM
     wildcard in it may stand for any text); None when its service field is a wildcard or empty,
     which only a given action's own types can be tried against (`keys_match`)."""
-    service, candidates = _arn_view(resource_arn)
+    if not resource_arn.isascii():
+        return _arn_types_of(*_arn_view(resource_arn))
+    # ASCII (every ARN in practice): lower-casing commutes with instantiating the wildcards, so the
+    # ARN is lowered and split once, and instantiated only when it has a wildcard (`_arn_view`'s answer)
+    low = resource_arn.lower()
+    parts = low.split(":", 5)
+    if len(parts) < 4:
+        return None
+    service = parts[2]
+    if not service or "*" in service or "?" in service:
+        return None
+    if len(parts) != 6 or parts[0] != "arn":
+        return frozenset()  # no instantiation is ARN-shaped either (they add no ":" and no "n")
+    if "*" not in low and "?" not in low:
+        return _arn_types_of(service, (parts,))
+    single = low.replace("?", "x")
+    return _arn_types_of(service, (single.replace("*", "x").split(":", 5), single.replace("*", "x/x").split(":", 5)))
+
+
+def _arn_types_of(service: str | None, candidates: tuple[list[str], ...]) -> frozenset[tuple[str, str]] | None:
     if service is _ALL:
         return None
     table = _loaded().arn_table(service)
     found: set[tuple[str, str]] = set()
+    blank = table.get("", ())
     for parts in candidates:
         text = parts[5]
         slash, colon = text.find("/"), text.find(":")  # its first segment (iam_index.first_segment), inline
         cut = slash if colon == -1 or (slash != -1 and slash < colon) else colon
-        for bucket in (table.get(text[:cut + 1], ()) if cut != -1 else (), table.get("", ())):
+        for bucket in ((table.get(text[:cut + 1], ()), blank) if cut != -1 else (blank,)):
             for plan, keys in bucket:
                 if _plan_matches(plan, parts):
                     found.update(keys)
@@ -370,10 +423,11 @@ def keys_match(keys: frozenset[tuple[str, str]], resource_arn: str) -> bool:
 def _plan_matches(plan: tuple, parts: list[str]) -> bool:
     """One split, lower-case ARN against one plan (iam_index.arn_plan): the answer the
     backtracking `_match` gives on the format's tokens, without backtracking."""
-    for i, literal in plan[1]:
+    _, checks, kind, head, name_end, middles, tail = plan  # one unpacking, not a subscript per field
+    for i, literal in checks:
         if parts[i] != literal:
             return False
-    kind, text, head = plan[2], parts[5], plan[3]
+    text = parts[5]
     if kind == EXACT:
         return text == head
     if kind == STEPS:
@@ -389,17 +443,15 @@ def _plan_matches(plan: tuple, parts: list[str]) -> bool:
                 limit = found
         if limit == pos:
             return False
-        name_end = plan[4]
         if not name_end:
             return limit == len(text)
         if not text.startswith(name_end, limit):
             return False
         pos = limit + len(name_end)
-    tail = plan[6]
-    if not text.endswith(tail):
+    if tail and not text.endswith(tail):
         return False
     end = len(text) - len(tail)
-    for literal in plan[5]:
+    for literal in middles:
         found = text.find(literal, pos + 1)
         if found == -1:
             return False

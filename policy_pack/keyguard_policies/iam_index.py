@@ -34,7 +34,7 @@ from typing import Any, Iterator, Mapping, NamedTuple
 
 from .cache_trust import make_directory, read_trusted
 
-LAYOUT = 5                      # bump when the payload's shape changes
+LAYOUT = 6                      # bump when the payload's shape changes
 MAGIC = b"KGIAMIX\x00"
 
 
@@ -53,10 +53,14 @@ class Action(NamedTuple):
         return bool(self.resource_types)
 
 
+_new_action = tuple.__new__
+
+
 class Service:
     """One service, decoded from its blob on first use: the lower-case action names sorted (for
-    exact and prefix lookups by bisection) with their canonical short names, each `Action` made
-    when first asked for, and the resource types' ARN formats and match plans (`arn_plan`).
+    exact and prefix lookups by bisection) with their canonical short names (marshalled until a
+    typo's suggestion asks for them), each `Action` made when first asked for, and the resource
+    types' ARN formats and match plans (`arn_plan`).
     Actions and plans stay marshalled bytes until asked for: decoding a service then allocates a
     handful of objects, not one tuple per action, so a first pass that touches hundreds of
     services neither builds 20,000 tuples nor makes the garbage collector walk them."""
@@ -65,7 +69,7 @@ class Service:
     def __init__(self, blob: bytes):
         names, short, rows, formats, plans = marshal.loads(blob)
         self.names: tuple[str, ...] = names
-        self._short: tuple[str, ...] = short
+        self._short: tuple[str, ...] | bytes = short  # marshalled until a typo's suggestion asks for it
         self._rows: tuple[bytes, ...] = rows
         self._made: dict[str, Action] = {}
         self.formats: Mapping[str, str] = MappingProxyType(formats)
@@ -94,7 +98,10 @@ class Service:
         names = self.names
         start = bisect.bisect_left(names, prefix)
         stop = bisect.bisect_left(names, prefix + "\U0010ffff", start) if prefix else len(names)
-        return self._short[start:stop]
+        short = self._short
+        if isinstance(short, bytes):
+            short = self._short = marshal.loads(short)  # a race decodes twice: harmless
+        return short[start:stop]
 
     def get(self, name: str) -> Action | None:
         """The action of a lower-case name, or None."""
@@ -104,7 +111,7 @@ class Service:
         i = bisect.bisect_left(self.names, name)
         if i == len(self.names) or self.names[i] != name:
             return None
-        found = Action(*marshal.loads(self._rows[i]))
+        found = _new_action(Action, marshal.loads(self._rows[i]))  # the row is the tuple; no __new__ frame
         self._made[name] = found  # a race makes an equal Action twice: harmless
         return found
 
@@ -263,7 +270,7 @@ def build_payload(raw: bytes) -> bytes:
                 bucket.setdefault(plan, []).append((key, type_name))
         names = tuple(sorted(actions))
         ordered = [actions[k] for k in names]
-        short = tuple(row[0].split(":", 1)[1] for row in ordered)
+        short = marshal.dumps(tuple(row[0].split(":", 1)[1] for row in ordered))
         rows = tuple(marshal.dumps(row) for row in ordered)
         plans = {t: marshal.dumps(plan or ()) for t, plan in made.items()}
         services[key] = marshal.dumps((names, short, rows, formats, plans))

@@ -126,3 +126,13 @@ def test_statements_that_only_resemble_the_default_are_judged(changes):
 
 # fail closed and unknown
 
+
+
+def test_every_escalation_action_of_a_statement_is_named():
+    """Several action strings of one statement, each granting escalation actions: the message
+    names all of them (the union over the statement's strings), case-folded and deduplicated."""
+    doc = policy_doc(allow(["s3:GetObject", "iam:PassRole", "iam:Put*Policy", "IAM:PASSROLE", "kms:Decrypt",
+                            "iam:CreatePolicyVersion"], "*"))
+    outcome = run(POLICY, with_role_document(doc))
+    assert outcome.messages == ["policyDocument statement #1 grants privilege-escalation action(s) "
+                                "iam:CreatePolicyVersion, iam:PassRole, iam:PutGroupPolicy, iam:PutRolePolicy and 1 more"]

@@ -21,7 +21,7 @@ def _describe(action) -> str:
 
 
 _facts = iam_catalog.facts  # what one action string matches: counts, services, resource types
-_keys_match = iam_catalog.keys_match  # whether an ARN matches one of a set of resource types
+_applies_to = iam_catalog.applies_to  # whether an ARN matches a resource type of the string's actions
 
 
 @functools.lru_cache(maxsize=65536)
@@ -57,7 +57,7 @@ def _judge(document, statement, resources):
             continue  # unknown: iam-known-actions reports it
         granted.append(found)
         for arn in named:  # "*" applies to every action; an ARN to those of its resource types
-            if arn == "*" or _keys_match(found.type_keys, arn):
+            if arn == "*" or _applies_to(found, arn):
                 break
         else:
             detail = _describe(found.single) if found.single else "none of whose actions apply to them"

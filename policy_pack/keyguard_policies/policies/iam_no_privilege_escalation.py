@@ -35,11 +35,14 @@ def _names(patterns) -> frozenset[str]:
 
 
 def _judge(document, statement, resources):
-    risky = escalation_actions()
     if statement.not_actions:
-        found = risky - _names(statement.not_actions)
-    else:
-        found = risky & _names(statement.actions)
+        found = escalation_actions() - _names(statement.not_actions)
+    else:  # each _matched set is already within the escalation set: their union, built only when one is not empty
+        found = _NONE
+        for pattern in statement.actions:
+            matched = _matched(pattern)
+            if matched:
+                found = found | matched if found else matched
     if found:
         yield Violation(f"{document.path} {statement.label} grants privilege-escalation action(s) "
                         f"{_shown(found)}", evidence=statement)
