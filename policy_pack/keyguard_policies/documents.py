@@ -128,7 +128,7 @@ class Document:
         found = vars(self).get("_judged")
         if found is None:
             assert self.kind != KEY_POLICY, "a key policy's resources depend on its key"
-            found = vars(self)["_judged"] = tuple([(self, s, s.resources) for s in self.statements if s.effect == "Allow"])
+            found = vars(self)["_judged"] = tuple([(self, s, s.resources) for s in self.allow_statements()])
         return found
 
     def effective_resources(self, statement: Statement, key_arn: str | None = None) -> tuple[str, ...]:
