@@ -87,8 +87,8 @@ def by_trait(corpus: list[dict], seconds: list[float]) -> dict[str, dict]:
                 "slowest_ms": max(v) * 1000 if v else 0.0} for k, v in sorted(groups.items())}
 
 
-# Fast tools run this many times (each a fresh process, so each first pass is cold) and the
-# best run counts, to damp noise from whatever else the machine runs; slow ones run once.
+# Fast tools run several times, alternating (each a fresh process, so each first pass is cold), and
+# the best run counts, to damp noise from whatever else the machine runs; slow ones run once.
 FAST_TOOLS = ("keyguard", "parliament")
 
 
@@ -133,10 +133,21 @@ def documents(count: int, seed: int, workdir: Path, corpus_copy: Path | None, co
             if tool == "parliament":
                 tools.append(("parliament-community", str(interpreter)))
     results, runs = {}, {}
+    # the fast tools' runs alternate (keyguard, parliament, keyguard, ...): this machine's speed
+    # drifts over minutes, and runs back to back would hand one tool a fast spell and the other a slow one
+    fast = [(t, i) for t, i in tools if t in FAST_TOOLS]
+    attempts_of: dict[str, list[dict]] = {t: [] for t, _ in tools}
+    if fast:
+        log(f"documents/second: {', '.join(t for t, _ in fast)} on {count} documents, {repeats} alternating runs each ...")
+    for _ in range(repeats):
+        for tool, interpreter in fast:
+            attempts_of[tool].append(run_worker(tool, interpreter, corpus_path, workdir, warm=True))
     for tool, interpreter in tools:
-        times = repeats if tool in FAST_TOOLS else 1
-        log(f"documents/second: {tool} on {count} documents" + (f", {times} runs" if times > 1 else "") + " ...")
-        attempts = [run_worker(tool, interpreter, corpus_path, workdir, warm=tool in FAST_TOOLS) for _ in range(times)]
+        if tool not in FAST_TOOLS:
+            log(f"documents/second: {tool} on {count} documents ...")
+            attempts_of[tool].append(run_worker(tool, interpreter, corpus_path, workdir))
+    for tool, _ in tools:
+        attempts = attempts_of[tool]
         runs[tool] = [round(a["documents"] / a["seconds"], 1) for a in attempts]
         results[tool] = min(attempts, key=lambda a: a["seconds"])
         if tool in FAST_TOOLS:

@@ -163,7 +163,7 @@ def _mode(args) -> str:
 def _documents(args, figures: Figures, details: dict, workdir: Path, log) -> None:
     corpus_copy = args.output.with_name(f"corpus-{args.seed}-{args.documents}.json")
     docs = m.documents(args.documents, args.seed, workdir, corpus_copy, not args.skip_competitors, log,
-                       repeats=1 if args.quick else 3)
+                       repeats=1 if args.quick else 5)
     corpus_path = docs.pop("_corpus_path")
     details["documents"] = docs
     tools = docs["tools"]

@@ -124,3 +124,32 @@ def test_agreement_counts_on_a_toy_example():
     assert (cell["both"], cell["keyguard_only"], cell["parliament_only"], cell["neither"], cell["skipped"]) == (1, 0, 1, 0, 1)
     assert cell["agreement"] == 0.5
     assert result["recall"]["keyguard"]["UNKNOWN_ACTION"] == {"injected": 1, "flagged": 1, "recall": 1.0}
+
+
+def test_fast_tools_alternate_and_keyguard_runs_under_the_audit_collector(monkeypatch, tmp_path):
+    """The best of several runs counts, so the runs alternate (a fast spell of the machine is not
+    handed to one tool); keyguard's worker judges under the collector settings of `keyguard audit`."""
+    from bench import measurements, venvs
+    sys.path.insert(0, str(REPO / "bench" / "workers"))
+    try:
+        import doc_worker
+    finally:
+        sys.path.pop(0)
+    from keyguard.collector import one_audit
+    assert doc_worker._keyguard()[3] is one_audit
+    assert doc_worker._audit_collector() is one_audit
+
+    calls = []
+
+    def fake_worker(tool, interpreter, corpus_path, workdir, profile=False, warm=False):
+        calls.append((tool, warm))
+        return {"version": "1", "documents": 1, "seconds": 1.0, "warm_seconds": 1.0 if warm else None,
+                "categories": [[]], "document_seconds": [1.0], "errors": 0, "error_examples": []}
+
+    monkeypatch.setattr(measurements, "run_worker", fake_worker)
+    generate = measurements.corpus_mod.generate
+    monkeypatch.setattr(measurements.corpus_mod, "generate", lambda count, seed: generate(1, seed))
+    monkeypatch.setattr(venvs, "ensure", lambda tool, log: (Path(sys.executable), 0.0))
+    measurements.documents(1, 7, tmp_path, None, True, lambda _: None, repeats=3)
+    assert calls == [("keyguard", True), ("parliament", True)] * 3 + [
+        ("parliament-community", False), ("cloudsplaining", False)]

@@ -8,7 +8,8 @@ or keyguard's, and imports nothing from the benchmark package.
 TOOL is keyguard, parliament, parliament-community or cloudsplaining. Each document is handed to
 the tool in the form its own CLI or API takes (parliament: the JSON text; cloudsplaining: the
 parsed object, as `scan-policy-file` does; keyguard: the JSON text as the `policy` input of an
-`aws:iam/policy:Policy`, as a state export holds it), prepared before the clock starts. One
+`aws:iam/policy:Policy`, as a state export holds it), prepared before the clock starts, and
+judged under the collector settings `keyguard audit` runs its rules with). One
 document is analysed once before timing (imports, catalog indexes) and the clock then covers only
 the loop over every document (each document is also timed on its own, for the per-trait
 breakdown). Output: {"tool", "version", "documents", "seconds", "categories": [[category, ...]
@@ -52,7 +53,17 @@ def _keyguard():
                     found.append(f"{finding.policy}:{finding.kind}")
         return found
 
-    return version("keyguard"), prepare, analyze
+    return version("keyguard"), prepare, analyze, _audit_collector()
+
+
+def _audit_collector():
+    """The garbage collector's settings `keyguard audit` evaluates rules under (keyguard.collector),
+    so the loop measures the rules as the CLI runs them; None where only the rules are installed."""
+    try:
+        from keyguard.collector import one_audit
+    except ImportError:
+        return None
+    return one_audit
 
 
 def _parliament(community: bool):
@@ -73,7 +84,7 @@ def _parliament(community: bool):
         # what the CLI does with each finding before printing it (default --minimum_severity LOW)
         return [f.issue for f in map(enhance_finding, policy.findings) if not is_finding_filtered(f, "LOW")]
 
-    return parliament.__version__, prepare, analyze
+    return parliament.__version__, prepare, analyze, None
 
 
 def _cloudsplaining():
@@ -90,7 +101,7 @@ def _cloudsplaining():
             results = scan_policy(document)
         return sorted(k for k, v in (results or {}).items() if isinstance(v, dict) and v.get("findings"))
 
-    return version("cloudsplaining"), prepare, analyze
+    return version("cloudsplaining"), prepare, analyze, None
 
 
 def main(argv: list[str]) -> int:
@@ -99,11 +110,11 @@ def main(argv: list[str]) -> int:
     with open(corpus_path, encoding="utf-8") as handle:
         corpus = json.load(handle)
     if tool == "keyguard":
-        version, prepare, analyze = _keyguard()
+        version, prepare, analyze, session = _keyguard()
     elif tool in ("parliament", "parliament-community"):
-        version, prepare, analyze = _parliament(tool == "parliament-community")
+        version, prepare, analyze, session = _parliament(tool == "parliament-community")
     elif tool == "cloudsplaining":
-        version, prepare, analyze = _cloudsplaining()
+        version, prepare, analyze, session = _cloudsplaining()
     else:
         print(f"unknown tool {tool!r}", file=sys.stderr)
         return 2
@@ -127,17 +138,18 @@ def main(argv: list[str]) -> int:
                     errors.append("")
             durations[i] = clock() - started
 
-    with contextlib.suppress(Exception):
-        analyze(inputs[0])  # warm-up: imports and lazily built indexes, outside the clock
-    started = time.perf_counter()
-    loop()
-    seconds = time.perf_counter() - started
-    timed, timed_errors = list(durations), list(errors)
-    warm_seconds = None
-    if "--warm" in argv:
+    with (session or contextlib.nullcontext)():  # the process settings the tool's own CLI runs under
+        with contextlib.suppress(Exception):
+            analyze(inputs[0])  # warm-up: imports and lazily built indexes, outside the clock
         started = time.perf_counter()
         loop()
-        warm_seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        timed, timed_errors = list(durations), list(errors)
+        warm_seconds = None
+        if "--warm" in argv:
+            started = time.perf_counter()
+            loop()
+            warm_seconds = time.perf_counter() - started
 
     if profile_path:  # a second, profiled pass (not the timed one)
         import cProfile
