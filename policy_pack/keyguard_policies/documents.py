@@ -304,28 +304,46 @@ def _statement(raw: Any, index: int, path: str, kind: str, text: str | None = No
             raise Malformed(f"{_where(path, index)}.Condition.{operator} is a JSON {json_type(clauses)}, "
                             "not an object of condition keys")
     sid = raw.get("Sid")
-    if sid is not None and not isinstance(sid, str):
+    if sid is not None and type(sid) is not str and not isinstance(sid, str):
         raise Malformed(f"{_where(path, index)}.Sid is not a string")
-    actions = _strings(raw, "Action" if has_action else "NotAction", path, index)
-    resources = _strings(raw, "Resource" if has_resource else "NotResource", path, index)
+    # Action/Resource: the common forms (one string, or a list of non-empty strings) checked here at
+    # C speed, the rest by `_strings`
+    key = "Action" if has_action else "NotAction"
+    value = raw[key]
+    if type(value) is str and value:
+        actions = (value,)
+    elif type(value) is list and value and {*map(type, value)} == _ONLY_STR and "" not in value:
+        actions = tuple(value)
+    else:
+        actions = _strings(raw, key, path, index)
+    key = "Resource" if has_resource else "NotResource"
+    value = raw[key]
+    if type(value) is str and value:
+        resources = (value,)
+    elif type(value) is list and value and {*map(type, value)} == _ONLY_STR and "" not in value:
+        resources = tuple(value)
+    else:
+        resources = _strings(raw, key, path, index)
     # parsed from `text`: nothing is kept but where it is; a value the caller owns: copied now
-    source = freeze(raw) if text is None else _InText(text, -1 if single else index)
-    # read-only parts (a copy's parts are returned as they are by `freeze`)
-    parts = raw if text is not None else source
-    principal, not_principal, condition = parts.get("Principal"), parts.get("NotPrincipal"), parts.get("Condition")
+    if text is None:
+        source = parts = freeze(raw)  # read-only parts (a copy's parts are returned as they are by `freeze`)
+    else:
+        source, parts = _new_tuple(_InText, (text, -1 if single else index)), raw
+    principal, not_principal = parts.get("Principal"), parts.get("NotPrincipal")
     # built without the frozen dataclass's __init__ (one object.__setattr__ per field, a third of
     # the cost of reading a statement); the fields are exactly the dataclass's
     statement = _new(Statement)
-    vars(statement).update(
-        index=index, sid=sid, effect=effect,
-        actions=actions if has_action else (), not_actions=() if has_action else actions,
-        resources=resources if has_resource else (), not_resources=() if has_resource else resources,
-        principal=principal if principal is None or type(principal) is str else freeze(principal),
-        not_principal=not_principal if not_principal is None or type(not_principal) is str else freeze(not_principal),
-        condition=freeze(condition) if condition else EMPTY, _source=source)
+    vars(statement).update({
+        "index": index, "sid": sid, "effect": effect,
+        "actions": actions if has_action else (), "not_actions": () if has_action else actions,
+        "resources": resources if has_resource else (), "not_resources": () if has_resource else resources,
+        "principal": principal if principal is None or type(principal) is str else freeze(principal),
+        "not_principal": not_principal if not_principal is None or type(not_principal) is str else freeze(not_principal),
+        "condition": freeze(parts.get("Condition")) if condition else EMPTY, "_source": source})
     return statement
 
 
+_new_tuple = tuple.__new__  # a NamedTuple without its generated __new__'s Python frame
 _new = object.__new__
 _set_item = dict.__setitem__
 _ONLY_STR = {str}
