@@ -219,7 +219,15 @@ def test_names_with_prefix_agrees_with_expansion(service, prefix):
 
 def _table_pairs(table) -> list:
     by_segment, unfiled = table
-    return [pair for entries in (*by_segment.values(), unfiled) for *_, pairs in entries for pair in pairs]
+    pairs = []
+    for entries in (*by_segment.values(), unfiled):
+        for kind, _, arg, keys in entries:
+            pairs.extend(keys)
+            if kind == iam_index.PLANS:  # the grouped plans carry their own pairs
+                for needle, plan, keys in arg:
+                    assert needle in iam_index._literals(plan) + [""]  # a literal every match contains
+                    pairs.extend(keys)
+    return pairs
 
 
 def test_the_arn_table_files_every_matchable_plan_under_its_service_field():
@@ -306,3 +314,14 @@ def test_generated_arn_tables_agree_with_the_plans(formats, service, region, acc
     expected = {("gen", t) for t, plan in plans.items()
                 if plan is not None and any(_plan_matches(plan, parts) for parts in candidates)}
     assert found == expected
+
+
+def test_a_segment_of_many_inner_literal_plans_holds_them_in_one_entry():
+    """connect's `instance/${InstanceId}/queue/${QueueId}` and its dozens of siblings: one grouped
+    entry, each plan behind the literal past its head that every match contains."""
+    by_segment, _ = iam_catalog._loaded().arn_table("connect")
+    grouped = [arg for kind, _, arg, _ in by_segment["instance/"] if kind == iam_index.PLANS]
+    assert len(grouped) == 1 and len(grouped[0]) > 20
+    assert all(needle.startswith("/") for needle, _, _ in grouped[0])
+    assert iam_catalog.arn_types("arn:aws:connect:us-east-1:111122223333:instance/i-1/queue/q-1") == {
+        ("connect", "instance"), ("connect", "queue")}  # `instance/${InstanceId}` takes any rest

@@ -417,8 +417,11 @@ def arn_types(resource_arn: str) -> frozenset[tuple[str, str]] | None:
                     hit = len(text) > len(arg) and text.startswith(arg)
                 elif kind == SPLIT:
                     hit = 0 < cut < len(text) - 1 and text[cut] == arg
-                else:
-                    hit = _plan_matches(arg, parts)
+                else:  # PLANS: a cheap containment test spares most of them the full match
+                    for needle, plan, pairs in arg:
+                        if needle in text and _plan_matches(plan, parts):
+                            found = pairs if found is None or found is pairs else found | pairs
+                    continue
                 if hit:
                     found = keys if found is None or found is keys else found | keys
     return _NO_TYPES if found is None else found

@@ -318,7 +318,9 @@ STARTS = 1   # arg head: the text starts with head and has more after it
 EQUALS = 2   # arg text: the text is exactly it
 SPLIT = 3    # arg sep: a name (at least a character) ends at the text's first separator, which is
              # `sep`, and more follows (a bucket and its object key)
-PLAN = 4     # arg plan: `iam_catalog._plan_matches` decides (the few plans with inner literals)
+PLANS = 4    # arg ((needle, plan, pairs), ...): the plans with inner literals, grouped in one entry
+             # (a segment may hold dozens: connect's `instance/`), each tried by `iam_catalog._plan_matches`
+             # only when the text holds `needle`, its longest literal after the head
 
 
 def _literals(plan: tuple) -> list[str]:
@@ -327,6 +329,13 @@ def _literals(plan: tuple) -> list[str]:
     if kind == STEPS:
         return [text for k, text in head if k == "lit"]
     return [head, name_end, *middles, tail]
+
+
+def _needle(plan: tuple) -> str:
+    """The longest literal a plan's matches contain past its head ("" when it has none)."""
+    literals = _literals(plan)
+    return max(literals[1:] if plan[2] != STEPS or plan[3][:1] and plan[3][0][0] == "lit" else literals,
+               key=len, default="")
 
 
 def _entry(plan: tuple, arn_service: str, segment: str | None) -> tuple | None:
@@ -345,13 +354,13 @@ def _entry(plan: tuple, arn_service: str, segment: str | None) -> tuple | None:
     if filed and filed != segment:
         return None  # a plan filed under another segment (the lookup never mixes them)
     if kind == STEPS:
-        return checks, PLAN, plan
+        return checks, PLANS, plan
     if not filed and segment and not segment.startswith(head):
         return None  # a head without a separator must start the segment (it cannot run past it)
     if kind == EXACT:  # the text is `head`: its first segment is `head`'s
         return (checks, EQUALS, head) if segment is not None and first_segment(head) == segment else None
     if middles or tail:
-        return checks, PLAN, plan
+        return checks, PLANS, plan
     if kind == GLOB:  # `head` and one or more characters
         if not head or (segment and segment.startswith(head)):
             return checks, AFTER, len(head)  # the segment starts with `head`, so the text does
@@ -360,9 +369,9 @@ def _entry(plan: tuple, arn_service: str, segment: str | None) -> tuple | None:
     if not name_end:  # ... and ends the text
         if segment == "":
             return (checks, STARTS, head) if head else (checks, AFTER, 0)
-        return None if not filed else (checks, PLAN, plan)  # a separator past a head that has none
+        return None if not filed else (checks, PLANS, plan)  # a separator past a head that has none
     if head or len(name_end) != 1:
-        return checks, PLAN, plan
+        return checks, PLANS, plan
     if segment is None:
         return checks, SPLIT, name_end
     # the segment is the name and its separator (a segment of one character holds no name)
@@ -404,8 +413,12 @@ def arn_table_of(arn_service: str, buckets: dict, blank: dict) -> tuple[dict[str
                 entry = _entry(plan, arn_service, segment)
                 if entry is not None:
                     merged.setdefault(entry, set()).update(keys)
-        return tuple((kind, checks, arg, frozenset(keys)) for (checks, kind, arg), keys in sorted(
-            merged.items(), key=lambda item: repr(item[0])))
+        ordered = sorted(merged.items(), key=lambda item: repr(item[0]))
+        found = [(kind, checks, arg, frozenset(keys)) for (checks, kind, arg), keys in ordered if kind != PLANS]
+        grouped = tuple((_needle(plan), plan, frozenset(keys)) for (_, kind, plan), keys in ordered if kind == PLANS)
+        if grouped:  # the plan checks its own fields
+            found.append((PLANS, (), grouped, frozenset()))
+        return tuple(found)
 
     by_segment = {segment: entries(segment) for segment in sorted(plans.keys() | {""})}
     return by_segment, entries(None)
