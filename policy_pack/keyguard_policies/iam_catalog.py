@@ -17,7 +17,7 @@ from typing import Mapping, NamedTuple
 
 from . import action_patterns
 from .action_patterns import fold
-from .iam_index import EXACT, NAMED, STEPS, Action, Service, Summary, arn_tokens as _parse_format, index as _loaded
+from .iam_index import AFTER, EQUALS, EXACT, NAMED, SPLIT, STARTS, STEPS, Action, Service, Summary, arn_tokens as _parse_format, index as _loaded
 
 __all__ = ["Action", "lookup", "expand", "is_pattern", "is_known_service"]
 
@@ -269,8 +269,9 @@ def type_groups(pattern: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 # --- matching statement resources against actions' ARN formats -----------------------------------
 # Each resource type's ARN format comes from the index as a plan (iam_index.arn_plan), filed under
 # the service field of its ARNs and the first segment of its resource part. An ARN is classified
-# once: the (service, resource type) pairs whose plans match it, trying only the plans filed under
-# its own service and first segment. Whether an action string applies to it is then a set
+# once: the (service, resource type) pairs whose plans match it, trying only the entries the index's
+# ARN table holds for its own service and first segment (each plan there already reduced to the one
+# test that decides it for such ARNs). Whether an action string applies to it is then a set
 # intersection with the pairs of the string's actions, not a match per (action, ARN).
 
 _ALL = None  # an ARN whose service field is a wildcard (or empty): tried against every type
@@ -365,45 +366,70 @@ def _arn_view(resource_arn: str) -> tuple[str | None, tuple[list[str], ...]]:
     return literal, tuple(candidates)
 
 
+_NO_TYPES: frozenset[tuple[str, str]] = frozenset()
+_ARN_TABLES: dict[str, tuple] = {}  # the index's ARN tables by ARN service field: a dict lookup, not two calls
+
+
 @functools.lru_cache(maxsize=65536)
 def arn_types(resource_arn: str) -> frozenset[tuple[str, str]] | None:
     """The (service, resource type) pairs whose ARN formats `resource_arn` matches (an IAM
     wildcard in it may stand for any text); None when its service field is a wildcard or empty,
-    which only a given action's own types can be tried against (`keys_match`)."""
-    if not resource_arn.isascii():
-        return _arn_types_of(*_arn_view(resource_arn))
-    # ASCII (every ARN in practice): lower-casing commutes with instantiating the wildcards, so the
-    # ARN is lowered and split once, and instantiated only when it has a wildcard (`_arn_view`'s answer)
-    low = resource_arn.lower()
-    parts = low.split(":", 5)
-    if len(parts) < 4:
-        return None
-    service = parts[2]
-    if not service or "*" in service or "?" in service:
-        return None
-    if len(parts) != 6 or parts[0] != "arn":
-        return frozenset()  # no instantiation is ARN-shaped either (they add no ":" and no "n")
-    if "*" not in low and "?" not in low:
-        return _arn_types_of(service, (parts,))
-    single = low.replace("?", "x")
-    return _arn_types_of(service, (single.replace("*", "x").split(":", 5), single.replace("*", "x/x").split(":", 5)))
-
-
-def _arn_types_of(service: str | None, candidates: tuple[list[str], ...]) -> frozenset[tuple[str, str]] | None:
-    if service is _ALL:
-        return None
-    table = _loaded().arn_table(service)
-    found: set[tuple[str, str]] = set()
-    blank = table.get("", ())
+    which only a given action's own types can be tried against (`keys_match`). The pairs of one
+    table entry are shared by every ARN that matches it alone (most ARNs: no set is built)."""
+    if resource_arn.isascii():
+        # ASCII (every ARN in practice): lower-casing commutes with instantiating the wildcards, so
+        # the ARN is lowered and split once, and instantiated only when it has a wildcard (`_arn_view`'s answer)
+        low = resource_arn.lower()
+        parts = low.split(":", 5)
+        if len(parts) < 4:
+            return None
+        service = parts[2]
+        if not service or "*" in service or "?" in service:
+            return None
+        if len(parts) != 6 or parts[0] != "arn":
+            return _NO_TYPES  # no instantiation is ARN-shaped either (they add no ":" and no "n")
+        if "*" in low or "?" in low:
+            single = low.replace("?", "x")
+            candidates = (single.replace("*", "x").split(":", 5), single.replace("*", "x/x").split(":", 5))
+        else:
+            candidates = (parts,)
+    else:
+        service, candidates = _arn_view(resource_arn)
+        if service is _ALL:
+            return None
+    by_segment, unfiled = _ARN_TABLES.get(service) or _arn_table(service)
+    found = None
     for parts in candidates:
         text = parts[5]
         slash, colon = text.find("/"), text.find(":")  # its first segment (iam_index.first_segment), inline
         cut = slash if colon == -1 or (slash != -1 and slash < colon) else colon
-        for bucket in ((table.get(text[:cut + 1], ()), blank) if cut != -1 else (blank,)):
-            for plan, keys in bucket:
-                if _plan_matches(plan, parts):
-                    found.update(keys)
-    return frozenset(found)
+        # one lookup gives the entries this segment can match, each reduced to one test (iam_index._entry)
+        for kind, checks, arg, keys in by_segment.get(text[:cut + 1], unfiled):
+            for i, literal in checks:
+                if parts[i] != literal:
+                    break
+            else:
+                if kind == AFTER:
+                    hit = len(text) > arg
+                elif kind == EQUALS:
+                    hit = text == arg
+                elif kind == STARTS:
+                    hit = len(text) > len(arg) and text.startswith(arg)
+                elif kind == SPLIT:
+                    hit = 0 < cut < len(text) - 1 and text[cut] == arg
+                else:  # PLANS: a cheap containment test spares most of them the full match
+                    for needle, plan, pairs in arg:
+                        if needle in text and _plan_matches(plan, parts):
+                            found = pairs if found is None or found is pairs else found | pairs
+                    continue
+                if hit:
+                    found = keys if found is None or found is keys else found | keys
+    return _NO_TYPES if found is None else found
+
+
+def _arn_table(service: str) -> tuple:
+    found = _ARN_TABLES[service] = _loaded().arn_table(service)
+    return found
 
 
 def keys_match(keys: frozenset[tuple[str, str]], resource_arn: str) -> bool:
@@ -469,11 +495,5 @@ def pattern_matches(pattern: str, resource_arn: str) -> bool:
 @functools.lru_cache(maxsize=1024)
 def resource_type_keywords(service: str) -> frozenset[str]:
     """Literal words in a service's ARN formats (`key`, `alias`, `user`...), used to recognise
-    ARNs that name every resource of a type (`arn:aws:kms:*:*:key/*`)."""
-    words: set[str] = set()
-    for fmt in _index().arn_formats.get(service.lower(), {}).values():
-        resource_part = fmt.split(":", 5)[-1] if fmt.count(":") >= 5 else ""
-        for segment in re.split(r"[/:]", resource_part):
-            if segment and "${" not in segment:
-                words.add(segment.lower())
-    return frozenset(words)
+    ARNs that name every resource of a type (`arn:aws:kms:*:*:key/*`); gathered with the index."""
+    return _loaded().keywords(service.lower())

