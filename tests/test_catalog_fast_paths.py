@@ -14,7 +14,7 @@ import re
 
 from hypothesis import given, settings, strategies as st
 
-from keyguard_policies import iam_catalog
+from keyguard_policies import action_patterns, iam_catalog
 from keyguard_policies.iam_catalog import _plan_matches
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
@@ -135,7 +135,8 @@ def test_exact_names_facts_agree_with_the_single_questions():
         assert type(found) is iam_catalog.Facts
         assert found == (action, iam_catalog.match_count(action), iam_catalog.resource_level_count(action),
                          iam_catalog.services_of(action),
-                         iam_catalog.expand(action)[0] if iam_catalog.match_count(action) == 1 else None)
+                         iam_catalog.expand(action)[0] if iam_catalog.match_count(action) == 1 else None,
+                         action_patterns.fold(action))
         assert found.type_keys == iam_catalog._type_keys(action)
 
 

@@ -299,6 +299,7 @@ class Facts(NamedTuple):
     resource_level: int                         # resource_level_count
     services: frozenset[str]                    # services_of
     single: Action | None                       # its only action, when it matches exactly one
+    folded: str                                 # the string with its ASCII letters lowered (`fold`)
 
     @property
     def type_keys(self) -> frozenset[tuple[str, str]]:
@@ -321,16 +322,20 @@ _new_facts = tuple.__new__  # Facts(...) without the generated __new__'s extra P
 
 @functools.lru_cache(maxsize=16384)
 def facts(pattern: str) -> Facts:
-    """The `Facts` of an action string (an exact name, the common case, straight from its entry)."""
+    """The `Facts` of an action string: the one derivation the rules make per new string (an
+    exact name, the common case, looked up here directly rather than through `lookup`'s cache)."""
+    folded = fold(pattern)
     if "*" not in pattern and "?" not in pattern:  # is_pattern, inline
-        action = lookup(pattern)
+        service, sep, name = folded.partition(":")  # fold is per character: these are fold(service), fold(name)
+        found = _loaded().service(service) if sep else None
+        action = found.get(name) if found is not None else None
         if action is None:
-            return _new_facts(Facts, (pattern, 0, 0, _NO_SERVICES, None))
-        return _new_facts(Facts, (pattern, 1, 1 if action.resource_types else 0,
-                                  _service_set(fold(action.name.partition(":")[0])), action))
+            return _new_facts(Facts, (pattern, 0, 0, _NO_SERVICES, None, folded))
+        return _new_facts(Facts, (pattern, 1, 1 if action.resource_types else 0, _service_set(service), action,
+                                  folded))
     count = match_count(pattern)
-    return Facts(pattern, count, resource_level_count(pattern), services_of(pattern),
-                 expand(pattern)[0] if count == 1 else None)
+    return _new_facts(Facts, (pattern, count, resource_level_count(pattern), services_of(pattern),
+                              expand(pattern)[0] if count == 1 else None, folded))
 
 
 def applies_to(found: Facts, resource_arn: str) -> bool:

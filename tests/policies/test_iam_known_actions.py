@@ -31,7 +31,9 @@ def test_unknown_service_prefix_is_flagged():
     assert outcome.messages == ["policyDocument statement #1: 's4:GetObject' has an unknown service prefix 's4'"]
 
 
-@pytest.mark.parametrize("action", ["s3GetObject", "s3:", ":GetObject"])
+@pytest.mark.parametrize("action", ["s3GetObject", "s3:", ":GetObject",
+                                    # wildcards that do match catalog actions, but without the colon IAM demands
+                                    "s3*", "*Object", "**", "S3?GetObject"])
 def test_action_without_service_form_is_flagged(action):
     outcome = run(POLICY, with_role_document(policy_doc(allow(action, OBJECTS))))
     assert outcome.violations == {(POLICY, "ai-app-role")}

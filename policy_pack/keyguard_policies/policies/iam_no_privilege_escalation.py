@@ -21,13 +21,23 @@ def escalation_actions() -> frozenset[str]:
 _NONE: frozenset[str] = frozenset()
 
 
+@functools.lru_cache(maxsize=1)
+def _exact() -> dict[str, frozenset[str]]:
+    """{escalation action: {it}}: what an exact name grants, by its folded form (`Facts.folded`)."""
+    return {name: frozenset((name,)) for name in escalation_actions()}
+
+
 @functools.lru_cache(maxsize=4096)
 def _matched(pattern: str) -> frozenset[str]:
-    """The escalation actions one action string grants (IAM matches names case-insensitively)."""
-    if not action_patterns.is_pattern(pattern):
-        folded = action_patterns.fold(pattern)
-        return frozenset((folded,)) if folded in escalation_actions() else _NONE
+    """The escalation actions one action string grants (IAM matches names case-insensitively).
+    An exact name (most strings) by its folded form, which its `Facts` already hold: no matcher,
+    no second fold. (A cache per string: on later documents one lookup is the cheapest answer.)"""
+    if "*" not in pattern and "?" not in pattern:
+        return _exact().get(_facts(pattern).folded, _NONE)
     return frozenset(a for a in escalation_actions() if action_patterns.matches(pattern, a))
+
+
+_facts = iam_catalog.facts  # shared with the other rules, which ask first
 
 
 def _names(patterns) -> frozenset[str]:
