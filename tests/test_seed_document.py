@@ -4,7 +4,6 @@ exactly that, and pass the stack's own document. It also grants no KMS action, s
 of the SSE-KMS bucket fail: iam-sse-kms-key-grants flags that, even once the KMS ARN is removed."""
 from pathlib import Path
 
-
 from keyguard_stack.documents import role_policy_document
 from tests.baseline import (BUCKET, BUCKET_ARN, IAM_LEAST_PRIVILEGE, KEY_ARN, KEY_ID, UNKNOWN, baseline, make, run,
                             with_props, with_role_document)
