@@ -26,8 +26,8 @@ from keyguard.sources.pulumi_config import stack_config
 from keyguard_stack.settings import StackSettings  # importable through __init__.py
 
 from . import clients, harness, pulumi_cli, servers, stack_deploy
-from .harness import (BOOTSTRAP, EMULATOR_KINDS, IAM_ENFORCEMENT_REASON, Deployment, Emulator, VaultBackend,
-                      VaultServer, start_emulator, start_own_vault)
+from .harness import (BOOTSTRAP, EMULATOR_KINDS, IAM_ENFORCEMENT_REASON, WITHOUT_IAM_ENFORCEMENT, Deployment,
+                      Emulator, VaultBackend, VaultServer, start_emulator, start_own_vault)
 
 HERE = Path(__file__).resolve().parent
 
@@ -47,6 +47,23 @@ def emulator_params() -> list[str]:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "integration: needs the AWS emulator and Vault servers")
     config.addinivalue_line("markers", "iam_enforcement: needs an AWS emulator that enforces IAM (moto only)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that needs IAM enforcement (the `iam_enforced` fixture) is not collected for LocalStack,
+    which accepts every request whatever the caller's policy: the test does not apply there, and a
+    skip per such test would bury a real skip among expected ones. They are reported as deselected.
+    (An external emulator is only known at run time: there the fixture still skips, with the reason.)"""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        kind = callspec.params.get("emulator") if callspec is not None else None
+        needs = "iam_enforced" in getattr(item, "fixturenames", ())
+        (dropped if needs and kind in WITHOUT_IAM_ENFORCEMENT else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 # --- one-time preparation, outside the tests' timeouts ---------------------------------------------------

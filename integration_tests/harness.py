@@ -13,6 +13,7 @@ from . import clients, servers
 from .stack_deploy import DeployedStack
 
 EMULATOR_KINDS = ("moto", "localstack")
+WITHOUT_IAM_ENFORCEMENT = frozenset({"localstack"})  # kinds that accept any caller: denials cannot be observed
 IAM_ENFORCEMENT_REASON = ("needs IAM enforcement, which only moto provides offline: {kind} accepts "
                           "every request whatever the caller's policy, so a denial cannot be observed")
 
