@@ -304,26 +304,10 @@ def _statement(raw: Any, index: int, path: str, kind: str, text: str | None = No
             raise Malformed(f"{_where(path, index)}.Condition.{operator} is a JSON {json_type(clauses)}, "
                             "not an object of condition keys")
     sid = raw.get("Sid")
-    if sid is not None and type(sid) is not str and not isinstance(sid, str):
+    if sid is not None and not isinstance(sid, str):
         raise Malformed(f"{_where(path, index)}.Sid is not a string")
-    # Action/Resource: the common forms (one string, or a list of non-empty strings) checked here at
-    # C speed, the rest by `_strings`
-    key = "Action" if has_action else "NotAction"
-    value = raw[key]
-    if type(value) is str and value:
-        actions = (value,)
-    elif type(value) is list and value and {*map(type, value)} == _ONLY_STR and "" not in value:
-        actions = tuple(value)
-    else:
-        actions = _strings(raw, key, path, index)
-    key = "Resource" if has_resource else "NotResource"
-    value = raw[key]
-    if type(value) is str and value:
-        resources = (value,)
-    elif type(value) is list and value and {*map(type, value)} == _ONLY_STR and "" not in value:
-        resources = tuple(value)
-    else:
-        resources = _strings(raw, key, path, index)
+    actions = _strings(raw, "Action" if has_action else "NotAction", path, index)
+    resources = _strings(raw, "Resource" if has_resource else "NotResource", path, index)
     # parsed from `text`: nothing is kept but where it is; a value the caller owns: copied now
     if text is None:
         source = parts = freeze(raw)  # read-only parts (a copy's parts are returned as they are by `freeze`)

@@ -133,15 +133,16 @@ def names_everything(arn: str) -> bool:
         return False  # a concrete ARN names one resource
     if arn == "*":
         return True
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn":
+    parts = split_arn(arn)
+    if parts is None:
         return False
-    if parts[2] == "*":
+    _, service, _, _, resource_part = parts
+    if service == "*":
         return True
-    segments = _SEGMENTS(parts[5])  # empty segments (from "//") are neither "*" nor words: skipped below
+    segments = _SEGMENTS(resource_part)  # empty segments (from "//") are neither "*" nor words: skipped below
     if "*" not in segments:
         return False
-    keywords = iam_catalog.resource_type_keywords(parts[2])
+    keywords = iam_catalog.resource_type_keywords(service)
     for segment in segments:
         if segment and segment != "*" and segment.lower() not in keywords:
             return False

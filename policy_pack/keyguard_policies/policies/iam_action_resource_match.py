@@ -7,7 +7,7 @@ harmless (SPEC)."""
 import functools
 
 from .. import action_patterns, iam_catalog
-from ..least_privilege import DOCUMENT_TYPES, shorten, statement_checks
+from ..least_privilege import DOCUMENT_TYPES, shorten, split_arn, statement_checks
 from . import Violation
 
 NAME = "iam-action-resource-match"
@@ -26,9 +26,8 @@ _applies_to = iam_catalog.applies_to  # whether an ARN matches a resource type o
 
 @functools.lru_cache(maxsize=65536)
 def _arn_service(arn: str) -> str | None:
-    """The lower-case service field of an ARN (`split_arn`'s, inline: one frame per new ARN), or None."""
-    parts = arn.split(":", 5)
-    return parts[2].lower() if len(parts) == 6 and parts[0] == "arn" else None
+    parts = split_arn(arn)
+    return parts[1].lower() if parts else None
 
 
 def _foreign(arn: str, granted: list) -> bool:
